@@ -1,0 +1,64 @@
+#include "algorithms/algorithm.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "algorithms/count.h"
+#include "algorithms/summary.h"
+
+namespace spoor {
+
+absl::Status AlgorithmRegistry::Register(std::unique_ptr<Algorithm> algorithm) {
+  std::string name(algorithm->name());
+  if (algorithms_.contains(name)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("algorithm '", name, "' is registered twice"));
+  }
+  algorithms_.emplace(std::move(name), std::move(algorithm));
+  return absl::OkStatus();
+}
+
+const Algorithm* AlgorithmRegistry::Find(const std::string& name) const {
+  auto it = algorithms_.find(name);
+  return it == algorithms_.end() ? nullptr : it->second.get();
+}
+
+std::vector<std::string> AlgorithmRegistry::Names() const {
+  std::vector<std::string> names;
+  names.reserve(algorithms_.size());
+  for (const auto& [name, algorithm] : algorithms_) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::unique_ptr<AlgorithmRegistry> MakeBuiltinRegistry() {
+  auto registry = std::make_unique<AlgorithmRegistry>();
+  // Names are distinct by construction, so Register cannot fail here.
+  (void)registry->Register(std::make_unique<CountAlgorithm>());
+  (void)registry->Register(std::make_unique<SummaryAlgorithm>());
+  return registry;
+}
+
+absl::StatusOr<std::vector<std::string>> GetTextList(const v1::Parameters& parameters,
+                                                     std::string_view key) {
+  auto it = parameters.values().find(std::string(key));
+  if (it == parameters.values().end()) {
+    return absl::InvalidArgumentError(absl::StrCat("parameter '", std::string(key), "' is required"));
+  }
+  const v1::Value& value = it->second;
+  if (value.has_texts()) {
+    return std::vector<std::string>(value.texts().values().begin(), value.texts().values().end());
+  }
+  if (value.has_text()) return std::vector<std::string>{value.text()};
+  return absl::InvalidArgumentError(
+      absl::StrCat("parameter '", std::string(key), "' must be a list of names"));
+}
+
+void SetTextList(v1::Parameters& parameters, std::string_view key,
+                 const std::vector<std::string>& values) {
+  v1::TextList* list = (*parameters.mutable_values())[std::string(key)].mutable_texts();
+  list->clear_values();
+  for (const std::string& v : values) list->add_values(v);
+}
+
+}  // namespace spoor

@@ -1,0 +1,108 @@
+// The algorithm contract: a pair of pure functions over typed messages.
+//
+//   local:   (parameters, round state, local data frame) -> aggregate
+//   central: (parameters, round state, aggregates of all nodes)
+//              -> next round's state, or the final result
+//
+// Neither step does I/O or knows about gRPC, so both are unit-testable on
+// their own. The node runs Local and passes its aggregate through the
+// DisclosureGate; the coordinator runs Begin once and Central after each
+// round. Implementations must be thread-safe (they are immutable).
+#ifndef SPOOR_ALGORITHMS_ALGORITHM_H_
+#define SPOOR_ALGORITHMS_ALGORITHM_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "algorithms/data_frame.h"
+#include "spoor/v1/aggregate.pb.h"
+#include "spoor/v1/job.pb.h"
+#include "spoor/v1/values.pb.h"
+
+namespace spoor {
+
+struct LocalRequest {
+  const v1::Parameters& parameters;
+  const v1::Parameters& round_state;
+  int round = 1;
+  const DataFrame& frame;
+};
+
+struct NodeAggregate {
+  std::string node_id;
+  v1::Aggregate aggregate;
+};
+
+struct CentralRequest {
+  const v1::Parameters& parameters;
+  const v1::Parameters& round_state;
+  int round = 1;
+  // One entry per participating node, in participant order.
+  const std::vector<NodeAggregate>& aggregates;
+};
+
+// What the central step decided: either another round with new state, or
+// the final result.
+struct CentralStep {
+  bool done = false;
+  v1::Parameters next_round_state;  // when !done
+  v1::Result result;                // when done
+};
+
+class Algorithm {
+ public:
+  virtual ~Algorithm() = default;
+
+  virtual const char* name() const = 0;
+
+  // Checks the researcher's parameters before any node sees the job.
+  // INVALID_ARGUMENT saying which parameter is wrong and how to fix it.
+  virtual absl::Status ValidateParameters(const v1::Parameters& parameters) const = 0;
+
+  // The state of round 1. Default: empty.
+  virtual absl::StatusOr<v1::Parameters> Begin(const v1::Parameters& parameters) const {
+    return v1::Parameters();
+  }
+
+  // Runs at a node. INVALID_ARGUMENT / FAILED_PRECONDITION for problems with
+  // the request or this node's data (e.g. a variable the dataset lacks);
+  // messages name variables, never values.
+  virtual absl::StatusOr<v1::Aggregate> Local(const LocalRequest& request) const = 0;
+
+  // Runs at the coordinator once every node has answered the round.
+  virtual absl::StatusOr<CentralStep> Central(const CentralRequest& request) const = 0;
+};
+
+// The algorithms a process knows, by name. Built once in main() and passed
+// by reference; thread-safe for lookups after construction.
+class AlgorithmRegistry {
+ public:
+  // FAILED_PRECONDITION if the name is already taken.
+  absl::Status Register(std::unique_ptr<Algorithm> algorithm);
+  // nullptr if unknown.
+  const Algorithm* Find(const std::string& name) const;
+  std::vector<std::string> Names() const;  // sorted
+
+ private:
+  absl::flat_hash_map<std::string, std::unique_ptr<Algorithm>> algorithms_;
+};
+
+// A registry holding every built-in algorithm.
+std::unique_ptr<AlgorithmRegistry> MakeBuiltinRegistry();
+
+// --- Parameter helpers shared by the algorithms. ---
+
+// The text list under `key`; INVALID_ARGUMENT naming the key if absent or of
+// another type.
+absl::StatusOr<std::vector<std::string>> GetTextList(const v1::Parameters& parameters,
+                                                     std::string_view key);
+void SetTextList(v1::Parameters& parameters, std::string_view key,
+                 const std::vector<std::string>& values);
+
+}  // namespace spoor
+
+#endif  // SPOOR_ALGORITHMS_ALGORITHM_H_

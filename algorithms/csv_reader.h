@@ -1,0 +1,40 @@
+// Reads CSV (RFC 4180) into a DataFrame.
+//
+// - The first row is the header; column names must be non-empty and distinct
+//   (dots and underscores allowed: "ph.ecog").
+// - Fields are comma separated; a field may be quoted with '"', in which case
+//   it may contain commas, CR/LF and doubled quotes ("" = one quote).
+// - Lines end in LF or CRLF; a final line without a newline is accepted; a
+//   UTF-8 byte-order mark at the start is skipped; fully empty lines at the
+//   very end are ignored.
+// - An empty field or NA (unquoted or quoted) is missing.
+// - Type inference: a column is numeric if every non-missing field parses in
+//   full as a finite decimal number (std::from_chars, e.g. "12", "-3.5",
+//   "1e-3"); otherwise it is categorical with the distinct strings as levels,
+//   sorted by byte order.
+//
+// Errors are INVALID_ARGUMENT and name the source and the 1-based line, never
+// a field's content (it may be a patient-level value), e.g.
+//   "cohort.csv:17: expected 8 fields as in the header, found 9"
+//   "cohort.csv:4: unterminated quoted field"
+//   "cohort.csv:1: duplicate column name 'age'"   (header names are not data)
+#ifndef SPOOR_ALGORITHMS_CSV_READER_H_
+#define SPOOR_ALGORITHMS_CSV_READER_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "algorithms/data_frame.h"
+
+namespace spoor {
+
+// Parses CSV text. `source_name` is used in error messages.
+absl::StatusOr<DataFrame> ParseCsv(std::string_view text, std::string_view source_name);
+
+// Reads and parses the file at `path`.
+absl::StatusOr<DataFrame> ReadCsvFile(const std::string& path);
+
+}  // namespace spoor
+
+#endif  // SPOOR_ALGORITHMS_CSV_READER_H_

@@ -1,0 +1,91 @@
+#include "algorithms/data_frame.h"
+
+#include <algorithm>
+#include <cassert>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace spoor {
+
+Column Column::Numeric(std::string name, std::vector<double> values) {
+  Column column;
+  column.name_ = std::move(name);
+  column.type_ = ColumnType::kNumeric;
+  column.numbers_ = std::move(values);
+  return column;
+}
+
+Column Column::Categorical(std::string name, std::vector<std::string> levels,
+                           std::vector<int32_t> codes) {
+#ifndef NDEBUG
+  // Programming errors, checked in debug builds only.
+  for (int32_t code : codes) {
+    assert(code >= -1 && static_cast<size_t>(code + 1) <= levels.size());
+  }
+  absl::flat_hash_set<absl::string_view> distinct(levels.begin(), levels.end());
+  assert(distinct.size() == levels.size());
+#endif
+  Column column;
+  column.name_ = std::move(name);
+  column.type_ = ColumnType::kCategorical;
+  column.levels_ = std::move(levels);
+  column.codes_ = std::move(codes);
+  return column;
+}
+
+size_t Column::missing_count() const {
+  if (type_ == ColumnType::kNumeric) {
+    return static_cast<size_t>(
+        std::count_if(numbers_.begin(), numbers_.end(), [](double v) { return std::isnan(v); }));
+  }
+  return static_cast<size_t>(
+      std::count_if(codes_.begin(), codes_.end(), [](int32_t c) { return c < 0; }));
+}
+
+size_t Column::memory_bytes() const {
+  size_t bytes = sizeof(Column) + name_.size();
+  bytes += numbers_.capacity() * sizeof(double);
+  bytes += codes_.capacity() * sizeof(int32_t);
+  bytes += levels_.capacity() * sizeof(std::string);
+  for (const std::string& level : levels_) bytes += level.size();
+  return bytes;
+}
+
+absl::StatusOr<DataFrame> DataFrame::Make(std::vector<Column> columns) {
+  DataFrame frame;
+  frame.index_.reserve(columns.size());
+  for (size_t i = 0; i < columns.size(); ++i) {
+    const Column& column = columns[i];
+    if (column.size() != columns[0].size()) {
+      return absl::InvalidArgumentError(absl::StrCat("column '", column.name(), "' has ",
+                                                     column.size(), " rows but column '",
+                                                     columns[0].name(), "' has ",
+                                                     columns[0].size()));
+    }
+    if (!frame.index_.emplace(column.name(), i).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("duplicate column name '", column.name(), "'"));
+    }
+  }
+  frame.num_rows_ = columns.empty() ? 0 : columns[0].size();
+  frame.columns_ = std::move(columns);
+  return frame;
+}
+
+const Column* DataFrame::Find(std::string_view name) const {
+  auto it = index_.find(absl::string_view(name.data(), name.size()));
+  return it == index_.end() ? nullptr : &columns_[it->second];
+}
+
+size_t DataFrame::memory_bytes() const {
+  size_t bytes = sizeof(DataFrame);
+  for (const Column& column : columns_) bytes += column.memory_bytes();
+  bytes += index_.capacity() * (sizeof(std::pair<std::string, size_t>) + 1);
+  for (const auto& [name, unused] : index_) bytes += name.size();
+  return bytes;
+}
+
+}  // namespace spoor

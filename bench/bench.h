@@ -1,0 +1,24 @@
+// spoor-bench subcommands.
+#ifndef SPOOR_BENCH_BENCH_H_
+#define SPOOR_BENCH_BENCH_H_
+
+#include "absl/status/status.h"
+
+namespace spoor::bench {
+
+struct RoundtripOptions {
+  int nodes = 10;
+  int rounds = 2000;
+  int warmup = 200;
+  bool json = false;
+};
+
+// One federated round (job submitted in-process to the coordinator's job
+// manager, a task to each of N nodes over mTLS gRPC, a trivial aggregate
+// back, central step, result persisted) against a bare unary gRPC call over
+// the same kind of channel, in the same run.
+absl::Status Roundtrip(const RoundtripOptions& options);
+
+}  // namespace spoor::bench
+
+#endif  // SPOOR_BENCH_BENCH_H_

@@ -1,0 +1,29 @@
+// spoor-bench: benchmarks that print their figures and a ratio against a
+// reference measured in the same run. See bench/README.md.
+#include <cstdio>
+
+#include "CLI/CLI.hpp"
+#include "bench/bench.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"spoor benchmarks"};
+  app.require_subcommand(1);
+  spoor::bench::RoundtripOptions roundtrip;
+  CLI::App* rt = app.add_subcommand("roundtrip", "latency of one federated round vs a bare gRPC call");
+  rt->add_option("--nodes", roundtrip.nodes, "number of nodes (default 10)");
+  rt->add_option("--rounds", roundtrip.rounds, "measured rounds (default 2000)");
+  rt->add_option("--warmup", roundtrip.warmup, "unmeasured rounds first (default 200)");
+  rt->add_flag("--json", roundtrip.json, "print one JSON object");
+  absl::Status status;
+  rt->callback([&] { status = spoor::bench::Roundtrip(roundtrip); });
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (!status.ok()) {
+    std::fprintf(stderr, "spoor-bench: error: %s\n", std::string(status.message()).c_str());
+    return 1;
+  }
+  return 0;
+}

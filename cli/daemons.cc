@@ -1,0 +1,120 @@
+// spoor coordinator | spoor node: the two daemons. main() of each is here;
+// this is the only place that wires real implementations together.
+#include <signal.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "algorithms/algorithm.h"
+#include "algorithms/disclosure_gate.h"
+#include "cli/commands.h"
+#include "common/audit_log.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/status.h"
+#include "common/tls.h"
+#include "coordinator/coordinator_server.h"
+#include "node/coordinator_link.h"
+#include "node/dataset_cache.h"
+#include "node/node_config.h"
+#include "node/task_executor.h"
+
+namespace spoor {
+namespace {
+
+constexpr char kVersion[] = "spoor 0.1.0";
+
+// Blocks SIGINT and SIGTERM in every thread started after this call; the
+// returned set is waited for with sigwait by one thread.
+sigset_t BlockTerminationSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+int WaitForSignal(const sigset_t& set) {
+  int signal = 0;
+  sigwait(&set, &signal);
+  return signal;
+}
+
+}  // namespace
+
+absl::Status RunCoordinator(const std::string& config_path) {
+  SetLogComponent("coordinator");
+  sigset_t signals = BlockTerminationSignals();
+  SPOOR_ASSIGN_OR_RETURN(CoordinatorConfig config, LoadCoordinatorConfig(config_path));
+  RealClock clock;
+  std::unique_ptr<AlgorithmRegistry> algorithms = MakeBuiltinRegistry();
+  SPOOR_ASSIGN_OR_RETURN(std::unique_ptr<CoordinatorServer> server,
+                         CoordinatorServer::Start(config, clock, *algorithms));
+  int signal = WaitForSignal(signals);
+  LogInfo("received signal ", signal, "; shutting down");
+  server->Shutdown();
+  LogInfo("stopped");
+  return absl::OkStatus();
+}
+
+absl::Status RunNode(const std::string& config_path) {
+  SetLogComponent("node");
+  sigset_t signals = BlockTerminationSignals();
+  SPOOR_ASSIGN_OR_RETURN(NodeConfig config, LoadNodeConfig(config_path));
+  SetLogComponent(absl::StrCat("node ", config.name));
+  SPOOR_ASSIGN_OR_RETURN(TlsMaterial tls, LoadTlsMaterial(config.tls));
+  if (tls.identity.role != Role::kNode) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "certificate ", config.tls.cert, " has role ", std::string(RoleName(tls.identity.role)),
+        "; a node needs one issued with --role node"));
+  }
+  if (tls.identity.name != config.name) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "certificate ", config.tls.cert, " is for '", tls.identity.name, "' but node.toml says name = '",
+        config.name, "'; make them equal"));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create data_dir ", config.data_dir, ": ", ec.message()));
+  }
+  RealClock clock;
+  SPOOR_ASSIGN_OR_RETURN(std::unique_ptr<AuditLog> audit,
+                         AuditLog::Open(config.data_dir + "/audit.jsonl", clock));
+  DatasetCache datasets(config.datasets);
+  // Load every dataset once now, so a broken file is reported at start-up
+  // rather than to the first researcher.
+  for (const DatasetConfig& dataset : config.datasets) {
+    SPOOR_RETURN_IF_ERROR(datasets.Get(dataset.name).status());
+  }
+  std::unique_ptr<AlgorithmRegistry> algorithms = MakeBuiltinRegistry();
+  DisclosureGate gate(config.disclosure);
+  TaskExecutor executor(*algorithms, datasets, gate, *audit);
+
+  v1::NodeHello hello;
+  hello.set_node_id(config.name);
+  hello.set_software_version(kVersion);
+  for (const DatasetConfig& dataset : config.datasets) hello.add_datasets()->set_name(dataset.name);
+  for (const std::string& name : algorithms->Names()) hello.add_algorithms(name);
+
+  LinkOptions options;
+  options.coordinator = config.coordinator;
+  CoordinatorLink link(options, MakeChannelCredentials(tls), hello, executor);
+  std::thread watcher([&] {
+    int signal = WaitForSignal(signals);
+    LogInfo("received signal ", signal, "; shutting down");
+    link.Stop();
+  });
+  LogInfo("starting; serving ", config.datasets.size(), " dataset(s), min_records = ",
+          config.disclosure.min_records, ", connecting out to ", config.coordinator);
+  link.Run();
+  // Run() returns only after Stop(), which only the watcher calls.
+  watcher.join();
+  LogInfo("stopped");
+  return absl::OkStatus();
+}
+
+}  // namespace spoor

@@ -1,0 +1,130 @@
+// spoor: the one binary for every role.
+//
+//   spoor coordinator --config coordinator.toml     the coordinator daemon
+//   spoor node --config node.toml                   a node daemon
+//   spoor pki init|issue ...                        the consortium PKI
+//   spoor sandbox start|stop ...                    a local federation
+//   spoor [--config client.toml] nodes|jobs|job|summary ...   researchers
+//
+// Exit codes: 0 success, 1 the command failed (one line on stderr says why
+// and what to do), 2 the command line itself was wrong.
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_split.h"
+#include "cli/commands.h"
+#include "google/protobuf/stubs/common.h"
+
+namespace {
+
+std::string DefaultClientConfig() {
+  const char* env = std::getenv("SPOOR_CONFIG");
+  return env != nullptr ? env : "client.toml";
+}
+
+int Report(const absl::Status& status) {
+  if (status.ok()) return 0;
+  std::string message(status.message());
+  std::fprintf(stderr, "spoor: error: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"spoor: federated analysis for health research. Data stay at each hospital; "
+               "only aggregates that pass the hospital's disclosure rules leave it."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "spoor 0.1.0");
+  std::string client_config = DefaultClientConfig();
+  app.add_option("--config", client_config,
+                 "client config for research commands (default: $SPOOR_CONFIG or client.toml)");
+  spoor::OutputOptions output;
+  absl::Status status;
+
+  // Daemons.
+  std::string daemon_config;
+  CLI::App* coordinator = app.add_subcommand("coordinator", "run the coordinator daemon");
+  coordinator->add_option("--config", daemon_config, "coordinator.toml")->required();
+  coordinator->callback([&] { status = spoor::RunCoordinator(daemon_config); });
+  CLI::App* node = app.add_subcommand("node", "run a node daemon next to a hospital's data");
+  node->add_option("--config", daemon_config, "node.toml")->required();
+  node->callback([&] { status = spoor::RunNode(daemon_config); });
+
+  // PKI.
+  CLI::App* pki = app.add_subcommand("pki", "manage the consortium's certificates");
+  pki->require_subcommand(1);
+  std::string pki_dir, consortium = "spoor consortium";
+  CLI::App* pki_init = pki->add_subcommand("init", "create the consortium CA in --dir");
+  pki_init->add_option("--dir", pki_dir, "directory for ca.crt and ca.key")->required();
+  pki_init->add_option("--consortium", consortium, "consortium name (CA subject)");
+  pki_init->callback([&] { status = spoor::PkiInit(pki_dir, consortium); });
+  spoor::PkiIssueOptions issue;
+  CLI::App* pki_issue = pki->add_subcommand("issue", "issue a certificate signed by the CA");
+  pki_issue->add_option("--dir", issue.dir, "directory holding ca.crt and ca.key")->required();
+  pki_issue->add_option("--name", issue.name, "party name (node id, researcher name)")->required();
+  pki_issue->add_option("--org", issue.organisation, "organisation")->required();
+  pki_issue->add_option("--role", issue.role, "coordinator, node, researcher or admin")->required();
+  pki_issue->add_option("--dns", issue.dns_names, "DNS name clients dial (coordinator)");
+  pki_issue->add_option("--ip", issue.ip_addresses, "IP address clients dial (coordinator)");
+  pki_issue->add_option("--days", issue.days, "validity in days (default 365)");
+  pki_issue->callback([&] { status = spoor::PkiIssue(issue); });
+
+  // Sandbox.
+  CLI::App* sandbox = app.add_subcommand("sandbox", "a coordinator and nodes on this machine");
+  sandbox->require_subcommand(1);
+  spoor::SandboxOptions sandbox_options;
+  CLI::App* sandbox_start = sandbox->add_subcommand("start", "start a sandbox federation");
+  sandbox_start->add_option("--dir", sandbox_options.dir, "sandbox directory")->required();
+  sandbox_start->add_option("--nodes", sandbox_options.nodes, "N nodes with synthetic cohorts");
+  sandbox_start->add_option("--node", sandbox_options.node_specs,
+                            "NAME=FILE.csv: a node serving FILE.csv as dataset \"cohort\"");
+  sandbox_start->add_option("--min-records", sandbox_options.min_records,
+                            "each node's disclosure minimum (default 10)");
+  sandbox_start->add_option("--node-timeout", sandbox_options.node_timeout_seconds,
+                            "seconds a job waits for a node that went away (default 60)");
+  sandbox_start->callback([&] { status = spoor::SandboxStart(sandbox_options); });
+  CLI::App* sandbox_stop = sandbox->add_subcommand("stop", "stop the sandbox in --dir");
+  sandbox_stop->add_option("--dir", sandbox_options.dir, "sandbox directory")->required();
+  sandbox_stop->callback([&] { status = spoor::SandboxStop(sandbox_options.dir); });
+
+  // Research commands.
+  CLI::App* nodes = app.add_subcommand("nodes", "list the nodes and what they serve");
+  nodes->add_flag("--json", output.json, "print JSON");
+  nodes->callback([&] { status = spoor::ListNodesCommand(client_config, output); });
+  int limit = 50;
+  CLI::App* jobs = app.add_subcommand("jobs", "list recent jobs");
+  jobs->add_option("--limit", limit, "at most this many (default 50)");
+  jobs->add_flag("--json", output.json, "print JSON");
+  jobs->callback([&] { status = spoor::ListJobsCommand(client_config, limit, output); });
+  std::string job_id;
+  CLI::App* job = app.add_subcommand("job", "show one job and its result");
+  job->add_option("JOB_ID", job_id, "job id from `spoor jobs`")->required();
+  job->add_flag("--json", output.json, "print JSON");
+  job->callback([&] { status = spoor::ShowJobCommand(client_config, job_id, output); });
+
+  spoor::SummaryOptions summary_options;
+  std::string vars;
+  CLI::App* summary = app.add_subcommand("summary", "n, missing, mean and sd over all nodes");
+  summary->add_option("--dataset", summary_options.dataset, "dataset name")->required();
+  summary->add_option("--vars", vars, "comma-separated numeric variables")->required();
+  summary->add_option("--nodes", summary_options.nodes, "only these nodes (default: all)")
+      ->delimiter(',');
+  summary->add_flag("--json", output.json, "print JSON");
+  summary->callback([&] {
+    summary_options.vars = absl::StrSplit(vars, ',', absl::SkipWhitespace());
+    status = spoor::SummaryCommand(client_config, summary_options, output);
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  int code = Report(status);
+  google::protobuf::ShutdownProtobufLibrary();
+  return code;
+}

@@ -1,0 +1,27 @@
+#include "coordinator/coordinator_config.h"
+
+#include "common/config.h"
+#include "common/file_util.h"
+#include "common/status.h"
+
+namespace spoor {
+
+absl::StatusOr<CoordinatorConfig> LoadCoordinatorConfig(const std::string& path) {
+  SPOOR_ASSIGN_OR_RETURN(ConfigTable root, LoadConfig(path));
+  SPOOR_RETURN_IF_ERROR(root.CheckKnownKeys({"listen", "data_dir", "tls", "jobs"}));
+  CoordinatorConfig config;
+  SPOOR_ASSIGN_OR_RETURN(config.listen, root.OptionalString("listen", config.listen));
+  SPOOR_ASSIGN_OR_RETURN(config.data_dir, root.RequiredString("data_dir"));
+  config.data_dir = ResolveRelativeTo(path, config.data_dir);
+  SPOOR_ASSIGN_OR_RETURN(config.tls, ReadTlsFiles(root, path));
+  SPOOR_ASSIGN_OR_RETURN(ConfigTable jobs, root.Table("jobs"));
+  SPOOR_RETURN_IF_ERROR(jobs.CheckKnownKeys({"node_timeout_seconds", "heartbeat_seconds"}));
+  SPOOR_ASSIGN_OR_RETURN(int64_t timeout,
+                         jobs.OptionalInteger("node_timeout_seconds", 60, 0, 7 * 24 * 3600));
+  SPOOR_ASSIGN_OR_RETURN(int64_t heartbeat, jobs.OptionalInteger("heartbeat_seconds", 5, 1, 3600));
+  config.node_timeout = absl::Seconds(timeout);
+  config.heartbeat_interval = absl::Seconds(heartbeat);
+  return config;
+}
+
+}  // namespace spoor

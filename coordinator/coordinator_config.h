@@ -1,0 +1,30 @@
+// coordinator.toml: see docs/operators.md for every key.
+#ifndef SPOOR_COORDINATOR_COORDINATOR_CONFIG_H_
+#define SPOOR_COORDINATOR_COORDINATOR_CONFIG_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/tls.h"
+
+namespace spoor {
+
+struct CoordinatorConfig {
+  // host:port to listen on; port 0 picks a free port, written to
+  // data_dir/address once listening.
+  std::string listen = "127.0.0.1:7070";
+  // Holds jobs.db (SQLite, WAL) and the address file.
+  std::string data_dir;
+  TlsFiles tls;
+  absl::Duration node_timeout = absl::Seconds(60);
+  absl::Duration heartbeat_interval = absl::Seconds(5);
+};
+
+// INVALID_ARGUMENT with file:line for a malformed file; relative paths are
+// resolved against the config file's directory.
+absl::StatusOr<CoordinatorConfig> LoadCoordinatorConfig(const std::string& path);
+
+}  // namespace spoor
+
+#endif  // SPOOR_COORDINATOR_COORDINATOR_CONFIG_H_

@@ -1,0 +1,290 @@
+#include "coordinator/job_manager.h"
+
+#include <catch2/catch.hpp>
+
+#include <deque>
+
+#include "algorithms/algorithm.h"
+#include "common/clock.h"
+#include "coordinator/job_store.h"
+
+namespace spoor {
+namespace {
+
+// Records what the manager sends to one node.
+class RecordingSink final : public NodeSink {
+ public:
+  void Send(const v1::CoordinatorMessage& message) override {
+    absl::MutexLock lock(&mu_);
+    if (message.has_task()) tasks_.push_back(message.task());
+  }
+  std::vector<v1::Task> TakeTasks() {
+    absl::MutexLock lock(&mu_);
+    std::vector<v1::Task> out(tasks_.begin(), tasks_.end());
+    tasks_.clear();
+    return out;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::deque<v1::Task> tasks_;
+};
+
+// Three rounds, each node sends its round number; the result counts rounds.
+class ThreeRounds final : public Algorithm {
+ public:
+  const char* name() const override { return "three_rounds"; }
+  absl::Status ValidateParameters(const v1::Parameters&) const override {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<v1::Aggregate> Local(const LocalRequest&) const override {
+    return v1::Aggregate();
+  }
+  absl::StatusOr<CentralStep> Central(const CentralRequest& request) const override {
+    CentralStep step;
+    if (request.round == 3) {
+      step.done = true;
+      step.result.mutable_count()->set_records(
+          static_cast<int64_t>(request.aggregates.size()) * 100 + request.round);
+    } else {
+      (*step.next_round_state.mutable_values())["round"].set_integer(request.round + 1);
+    }
+    return step;
+  }
+};
+
+v1::NodeHello Hello(const std::string& id, const std::string& dataset = "cohort") {
+  v1::NodeHello hello;
+  hello.set_node_id(id);
+  hello.add_datasets()->set_name(dataset);
+  return hello;
+}
+
+v1::TaskResult Answer(const v1::Task& task) {
+  v1::TaskResult result;
+  result.set_task_id(task.task_id());
+  v1::Block* block = result.mutable_aggregate()->add_blocks();
+  block->set_name("records");
+  block->set_record_count(50);
+  block->mutable_vector()->add_values(50);
+  return result;
+}
+
+struct Fixture {
+  Fixture() : Fixture(MakeMemoryJobStore()) {}
+  explicit Fixture(std::unique_ptr<JobStore> s, absl::Duration timeout = absl::Seconds(60))
+      : store(std::move(s)) {
+    algorithms = MakeBuiltinRegistry();
+    REQUIRE(algorithms->Register(std::make_unique<ThreeRounds>()).ok());
+    JobManagerOptions options;
+    options.node_timeout = timeout;
+    manager = std::make_unique<JobManager>(clock, *store, *algorithms, options);
+  }
+  std::shared_ptr<RecordingSink> Attach(const std::string& id, uint64_t* session = nullptr) {
+    auto sink = std::make_shared<RecordingSink>();
+    uint64_t s = manager->AttachNode("Org " + id, Hello(id), sink);
+    if (session) *session = s;
+    return sink;
+  }
+  v1::JobSpec Spec(const std::string& algorithm = "count") {
+    v1::JobSpec spec;
+    spec.set_algorithm(algorithm);
+    spec.set_dataset("cohort");
+    return spec;
+  }
+  v1::Requester requester;
+  FakeClock clock;
+  std::unique_ptr<JobStore> store;
+  std::unique_ptr<AlgorithmRegistry> algorithms;
+  std::unique_ptr<JobManager> manager;
+};
+
+TEST_CASE("a job dispatches one task per node and succeeds when all answer", "[job_manager]") {
+  Fixture f;
+  auto a = f.Attach("a"), b = f.Attach("b"), c = f.Attach("c");
+  absl::StatusOr<v1::Job> job = f.manager->Submit(f.requester, f.Spec());
+  REQUIRE(job.ok());
+  CHECK(job->state() == v1::JOB_STATE_RUNNING);
+  CHECK(job->participants_size() == 3);
+  for (auto* sink : {a.get(), b.get(), c.get()}) {
+    std::vector<v1::Task> tasks = sink->TakeTasks();
+    REQUIRE(tasks.size() == 1);
+    CHECK(tasks[0].round() == 1);
+    f.manager->OnTaskResult(tasks[0].task_id().substr(tasks[0].task_id().rfind('/') + 1),
+                            Answer(tasks[0]));
+  }
+  absl::StatusOr<v1::Job> done = f.manager->GetJob(job->job_id());
+  REQUIRE(done.ok());
+  CHECK(done->state() == v1::JOB_STATE_SUCCEEDED);
+  CHECK(done->result().count().records() == 150);
+}
+
+TEST_CASE("multi-round jobs carry the central step's state to the next round", "[job_manager]") {
+  Fixture f;
+  auto a = f.Attach("a"), b = f.Attach("b");
+  absl::StatusOr<v1::Job> job = f.manager->Submit(f.requester, f.Spec("three_rounds"));
+  REQUIRE(job.ok());
+  for (int round = 1; round <= 3; ++round) {
+    for (auto [id, sink] : {std::pair{"a", a.get()}, std::pair{"b", b.get()}}) {
+      std::vector<v1::Task> tasks = sink->TakeTasks();
+      REQUIRE(tasks.size() == 1);
+      CHECK(tasks[0].round() == round);
+      if (round > 1) CHECK(tasks[0].round_state().values().at("round").integer() == round);
+      f.manager->OnTaskResult(id, Answer(tasks[0]));
+    }
+  }
+  absl::StatusOr<v1::Job> done = f.manager->GetJob(job->job_id());
+  CHECK(done->state() == v1::JOB_STATE_SUCCEEDED);
+  CHECK(done->round() == 3);
+  CHECK(done->result().count().records() == 203);
+}
+
+TEST_CASE("repeated and stale results are ignored", "[job_manager]") {
+  Fixture f;
+  auto a = f.Attach("a"), b = f.Attach("b");
+  absl::StatusOr<v1::Job> job = f.manager->Submit(f.requester, f.Spec("three_rounds"));
+  REQUIRE(job.ok());
+  v1::Task ta = a->TakeTasks().at(0);
+  f.manager->OnTaskResult("a", Answer(ta));
+  f.manager->OnTaskResult("a", Answer(ta));  // duplicate
+  CHECK(f.manager->GetJob(job->job_id())->round() == 1);
+  f.manager->OnTaskResult("b", Answer(ta));  // b answering a's task id: not its own
+  CHECK(f.manager->GetJob(job->job_id())->round() == 1);
+  f.manager->OnTaskResult("b", Answer(b->TakeTasks().at(0)));
+  CHECK(f.manager->GetJob(job->job_id())->round() == 2);
+  f.manager->OnTaskResult("a", Answer(ta));  // round-1 result during round 2
+  CHECK(f.manager->GetJob(job->job_id())->progress(0).done() == false);
+}
+
+TEST_CASE("a refusal fails the job with the node and rule, not the value", "[job_manager]") {
+  Fixture f;
+  auto a = f.Attach("a");
+  absl::StatusOr<v1::Job> job = f.manager->Submit(f.requester, f.Spec());
+  v1::Task task = a->TakeTasks().at(0);
+  v1::TaskResult refusal;
+  refusal.set_task_id(task.task_id());
+  refusal.mutable_refusal()->set_rule("min_records");
+  refusal.mutable_refusal()->set_message("block 'records' is backed by fewer records than 10");
+  f.manager->OnTaskResult("a", refusal);
+  v1::Job failed = *f.manager->GetJob(job->job_id());
+  CHECK(failed.state() == v1::JOB_STATE_FAILED);
+  CHECK_THAT(failed.failure_reason(), Catch::Contains("node a refused"));
+  CHECK_THAT(failed.failure_reason(), Catch::Contains("min_records"));
+}
+
+TEST_CASE("submit refuses unknown algorithms, missing datasets and absent nodes",
+          "[job_manager]") {
+  Fixture f;
+  CHECK(absl::IsFailedPrecondition(f.manager->Submit(f.requester, f.Spec()).status()));
+  f.Attach("a");
+  CHECK(absl::IsInvalidArgument(f.manager->Submit(f.requester, f.Spec("nope")).status()));
+  v1::JobSpec spec = f.Spec();
+  spec.set_dataset("other");
+  CHECK(absl::IsFailedPrecondition(f.manager->Submit(f.requester, spec).status()));
+  spec = f.Spec();
+  spec.add_nodes("zz");
+  absl::Status status = f.manager->Submit(f.requester, spec).status();
+  CHECK(absl::IsFailedPrecondition(status));
+  CHECK_THAT(std::string(status.message()), Catch::Contains("zz"));
+}
+
+TEST_CASE("a node that goes away fails the job after node_timeout", "[job_manager]") {
+  Fixture f(MakeMemoryJobStore(), absl::Seconds(30));
+  uint64_t session_b = 0;
+  auto a = f.Attach("a");
+  auto b = f.Attach("b", &session_b);
+  absl::StatusOr<v1::Job> job = f.manager->Submit(f.requester, f.Spec());
+  f.manager->OnTaskResult("a", Answer(a->TakeTasks().at(0)));
+  f.manager->DetachNode("b", session_b);
+  f.clock.Advance(absl::Seconds(29));
+  f.manager->Tick();
+  CHECK(f.manager->GetJob(job->job_id())->state() == v1::JOB_STATE_RUNNING);
+  f.clock.Advance(absl::Seconds(2));
+  f.manager->Tick();
+  v1::Job failed = *f.manager->GetJob(job->job_id());
+  CHECK(failed.state() == v1::JOB_STATE_FAILED);
+  CHECK_THAT(failed.failure_reason(), Catch::Contains("node b disconnected"));
+  CHECK_THAT(failed.failure_reason(), Catch::Contains("30s"));
+}
+
+TEST_CASE("a node that comes back in time gets its task again and the job completes",
+          "[job_manager]") {
+  Fixture f(MakeMemoryJobStore(), absl::Seconds(30));
+  uint64_t session_b = 0;
+  auto a = f.Attach("a");
+  auto b = f.Attach("b", &session_b);
+  absl::StatusOr<v1::Job> job = f.manager->Submit(f.requester, f.Spec());
+  std::string first_id = b->TakeTasks().at(0).task_id();
+  f.manager->DetachNode("b", session_b);
+  f.clock.Advance(absl::Seconds(10));
+  f.manager->Tick();
+  auto b2 = f.Attach("b");
+  f.manager->DetachNode("b", session_b);  // the old session ending late changes nothing
+  std::vector<v1::Task> resent = b2->TakeTasks();
+  REQUIRE(resent.size() == 1);
+  CHECK(resent[0].task_id() == first_id);
+  f.clock.Advance(absl::Seconds(60));
+  f.manager->Tick();
+  f.manager->OnTaskResult("a", Answer(a->TakeTasks().at(0)));
+  f.manager->OnTaskResult("b", Answer(resent[0]));
+  CHECK(f.manager->GetJob(job->job_id())->state() == v1::JOB_STATE_SUCCEEDED);
+}
+
+TEST_CASE("a restarted manager resumes running jobs from the store", "[job_manager]") {
+  std::unique_ptr<JobStore> store = MakeMemoryJobStore();
+  JobStore& shared = *store;
+  std::string job_id;
+  v1::Task kept;
+  {
+    Fixture f(std::move(store));
+    auto a = f.Attach("a"), b = f.Attach("b");
+    job_id = f.manager->Submit(f.requester, f.Spec("three_rounds"))->job_id();
+    f.manager->OnTaskResult("a", Answer(a->TakeTasks().at(0)));
+    f.manager->OnTaskResult("b", Answer(b->TakeTasks().at(0)));
+    // Round 2: a answers, then the coordinator "dies".
+    f.manager->OnTaskResult("a", Answer(a->TakeTasks().at(0)));
+    kept = b->TakeTasks().at(0);
+    store = std::move(f.store);
+  }
+  (void)shared;
+  Fixture g(std::move(store));
+  REQUIRE(g.manager->Recover().ok());
+  v1::Job resumed = *g.manager->GetJob(job_id);
+  CHECK(resumed.state() == v1::JOB_STATE_RUNNING);
+  CHECK(resumed.round() == 2);
+  auto a = g.Attach("a"), b = g.Attach("b");
+  CHECK(a->TakeTasks().empty());  // a's round-2 result survived
+  std::vector<v1::Task> resent = b->TakeTasks();
+  REQUIRE(resent.size() == 1);
+  CHECK(resent[0].task_id() == kept.task_id());
+  g.manager->OnTaskResult("b", Answer(resent[0]));
+  g.manager->OnTaskResult("a", Answer(a->TakeTasks().at(0)));
+  g.manager->OnTaskResult("b", Answer(b->TakeTasks().at(0)));
+  CHECK(g.manager->GetJob(job_id)->state() == v1::JOB_STATE_SUCCEEDED);
+}
+
+TEST_CASE("watchers see progress and exactly one finished event", "[job_manager]") {
+  Fixture f;
+  auto a = f.Attach("a"), b = f.Attach("b");
+  std::string job_id = f.manager->Submit(f.requester, f.Spec())->job_id();
+  std::vector<v1::JobEvent> events;
+  absl::StatusOr<uint64_t> watch =
+      f.manager->Watch(job_id, [&](const v1::JobEvent& e) { events.push_back(e); });
+  REQUIRE(watch.ok());
+  f.manager->OnTaskResult("a", Answer(a->TakeTasks().at(0)));
+  f.manager->OnTaskResult("b", Answer(b->TakeTasks().at(0)));
+  REQUIRE(events.size() == 4);
+  CHECK(events[0].progress().nodes_done() == 0);
+  CHECK(events[1].progress().nodes_done() == 1);
+  CHECK(events[2].progress().nodes_done() == 2);
+  CHECK(events[3].finished().state() == v1::JOB_STATE_SUCCEEDED);
+  // Watching a finished job gives its finished event at once.
+  std::vector<v1::JobEvent> late;
+  REQUIRE(f.manager->Watch(job_id, [&](const v1::JobEvent& e) { late.push_back(e); }).ok());
+  REQUIRE(late.size() == 1);
+  CHECK(late[0].has_finished());
+  CHECK(absl::IsNotFound(f.manager->Watch("nope", [](const v1::JobEvent&) {}).status()));
+}
+
+}  // namespace
+}  // namespace spoor

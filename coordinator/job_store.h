@@ -1,0 +1,59 @@
+// Durable job state behind an interface, so the job manager's tests can use
+// an in-memory store and the daemon a SQLite one.
+//
+// A job is stored as its v1::Job message plus the state of its current round;
+// each node's result for a round is stored as it arrives, so a restarted
+// coordinator resumes a job where it stopped without asking nodes again.
+#ifndef SPOOR_COORDINATOR_JOB_STORE_H_
+#define SPOOR_COORDINATOR_JOB_STORE_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "spoor/v1/job.pb.h"
+#include "spoor/v1/values.pb.h"
+
+namespace spoor {
+
+// A job as stored, with what is needed to resume it.
+struct StoredJob {
+  v1::Job job;
+  v1::Parameters round_state;
+  // Results of the current round (job.round()), by node id.
+  std::map<std::string, v1::TaskResult> results;
+};
+
+// Implementations are thread-safe.
+class JobStore {
+ public:
+  virtual ~JobStore() = default;
+
+  // Inserts or replaces the job and its round state.
+  virtual absl::Status SaveJob(const v1::Job& job, const v1::Parameters& round_state) = 0;
+  // Records one node's result for one round of a job (idempotent).
+  virtual absl::Status SaveResult(const std::string& job_id, int round,
+                                  const std::string& node_id, const v1::TaskResult& result) = 0;
+  // Every job in state RUNNING, with its current round's results.
+  virtual absl::StatusOr<std::vector<StoredJob>> LoadRunningJobs() = 0;
+  // nullopt if there is no such job.
+  virtual absl::StatusOr<std::optional<v1::Job>> LoadJob(const std::string& job_id) = 0;
+  // Newest first.
+  virtual absl::StatusOr<std::vector<v1::Job>> ListJobs(int limit) = 0;
+};
+
+// Opens (creating if needed) a SQLite database in WAL mode at `path`.
+// FAILED_PRECONDITION naming the path if it cannot be opened or its schema is
+// from an unknown version.
+absl::StatusOr<std::unique_ptr<JobStore>> OpenSqliteJobStore(const std::string& path);
+
+// A store that keeps everything in memory (tests, benchmarks of the
+// in-memory path).
+std::unique_ptr<JobStore> MakeMemoryJobStore();
+
+}  // namespace spoor
+
+#endif  // SPOOR_COORDINATOR_JOB_STORE_H_

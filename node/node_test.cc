@@ -1,0 +1,175 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "algorithms/algorithm.h"
+#include "common/audit_log.h"
+#include "common/file_util.h"
+#include "node/coordinator_link.h"
+#include "node/dataset_cache.h"
+#include "node/node_config.h"
+#include "node/task_executor.h"
+
+namespace spoor {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct TempDir {
+  TempDir() {
+    path = (fs::temp_directory_path() / ("spoor-node-" + std::to_string(std::random_device{}())))
+               .string();
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::string path;
+};
+
+std::string Csv(int rows, double offset = 0) {
+  std::string out = "age,sex\n";
+  for (int i = 0; i < rows; ++i) {
+    out += std::to_string(40 + i + offset) + "," + (i % 2 ? "F" : "M") + "\n";
+  }
+  return out;
+}
+
+v1::Task SummaryTask(const std::string& id, const std::string& dataset = "cohort") {
+  v1::Task task;
+  task.set_task_id(id);
+  task.set_job_id("j1");
+  task.set_round(1);
+  task.set_algorithm("summary");
+  task.set_dataset(dataset);
+  task.mutable_requester()->set_name("alice");
+  task.mutable_requester()->set_organisation("Uni");
+  SetTextList(*task.mutable_parameters(), "vars", {"age"});
+  return task;
+}
+
+struct Executor {
+  explicit Executor(const TempDir& dir, int rows, int64_t min_records = 10)
+      : csv(dir.path + "/cohort.csv"), gate({.min_records = min_records}) {
+    REQUIRE(WriteFileAtomically(csv, Csv(rows)).ok());
+    cache = std::make_unique<DatasetCache>(std::vector<DatasetConfig>{{"cohort", csv}});
+    algorithms = MakeBuiltinRegistry();
+    audit = *AuditLog::Open(dir.path + "/audit.jsonl", clock);
+    executor = std::make_unique<TaskExecutor>(*algorithms, *cache, gate, *audit);
+  }
+  std::string csv;
+  FakeClock clock;
+  DisclosureGate gate;
+  std::unique_ptr<DatasetCache> cache;
+  std::unique_ptr<AlgorithmRegistry> algorithms;
+  std::unique_ptr<AuditLog> audit;
+  std::unique_ptr<TaskExecutor> executor;
+};
+
+TEST_CASE("the executor releases an aggregate and audits it", "[node]") {
+  TempDir dir;
+  Executor e(dir, 20);
+  v1::TaskResult result = e.executor->Execute(SummaryTask("j1/1/a"));
+  REQUIRE(result.has_aggregate());
+  CHECK(result.aggregate().blocks(0).record_count() == 20);
+  CHECK(e.audit->size() == 1);
+  std::string log = *ReadFile(dir.path + "/audit.jsonl");
+  CHECK_THAT(log, Catch::Contains("task_released"));
+  CHECK_THAT(log, Catch::Contains("alice"));
+  CHECK_THAT(log, Catch::Contains("sha256"));
+  CHECK(VerifyAuditLog(dir.path + "/audit.jsonl").ok());
+}
+
+TEST_CASE("the executor answers a repeated task id from memory, once audited", "[node]") {
+  TempDir dir;
+  Executor e(dir, 20);
+  v1::TaskResult first = e.executor->Execute(SummaryTask("j1/1/a"));
+  v1::TaskResult again = e.executor->Execute(SummaryTask("j1/1/a"));
+  CHECK(first.SerializeAsString() == again.SerializeAsString());
+  CHECK(e.audit->size() == 1);
+}
+
+TEST_CASE("the gate's refusal goes back with the rule and is audited", "[node]") {
+  TempDir dir;
+  Executor e(dir, 5);
+  v1::TaskResult result = e.executor->Execute(SummaryTask("j1/1/a"));
+  REQUIRE(result.has_refusal());
+  CHECK(result.refusal().rule() == "min_records");
+  CHECK_THAT(*ReadFile(dir.path + "/audit.jsonl"), Catch::Contains("task_refused"));
+}
+
+TEST_CASE("unknown datasets and algorithms become errors, audited", "[node]") {
+  TempDir dir;
+  Executor e(dir, 20);
+  v1::TaskResult result = e.executor->Execute(SummaryTask("j1/1/a", "other"));
+  REQUIRE(result.has_error());
+  CHECK(result.error().code() == static_cast<int>(absl::StatusCode::kNotFound));
+  v1::Task task = SummaryTask("j1/1/b");
+  task.set_algorithm("nope");
+  CHECK(e.executor->Execute(task).has_error());
+  CHECK(e.audit->size() == 2);
+}
+
+TEST_CASE("the dataset cache reloads a file that changed", "[node]") {
+  TempDir dir;
+  Executor e(dir, 20);
+  auto first = e.cache->Get("cohort");
+  REQUIRE(first.ok());
+  CHECK((*first)->num_rows() == 20);
+  CHECK(e.cache->Get("cohort")->get() == first->get());  // cached
+  REQUIRE(WriteFileAtomically(e.csv, Csv(30)).ok());
+  auto second = e.cache->Get("cohort");
+  REQUIRE(second.ok());
+  CHECK((*second)->num_rows() == 30);
+  CHECK((*first)->num_rows() == 20);  // a running task keeps its frame
+}
+
+TEST_CASE("a broken dataset gives the reader's line, never a value", "[node]") {
+  TempDir dir;
+  Executor e(dir, 20);
+  REQUIRE(WriteFileAtomically(e.csv, "age,sex\n41,F\n42,M,SECRET99\n").ok());
+  auto frame = e.cache->Get("cohort");
+  REQUIRE(!frame.ok());
+  CHECK_THAT(std::string(frame.status().message()), Catch::Contains(":3"));
+  CHECK_THAT(std::string(frame.status().message()), !Catch::Contains("SECRET99"));
+}
+
+TEST_CASE("reconnect backoff doubles, is capped and jittered", "[node]") {
+  LinkOptions options;
+  options.initial_backoff = absl::Milliseconds(200);
+  options.max_backoff = absl::Seconds(30);
+  CHECK(CoordinatorLink::BackoffDelay(options, 0, 0.0) == absl::Milliseconds(100));
+  CHECK(CoordinatorLink::BackoffDelay(options, 0, 0.999) < absl::Milliseconds(200));
+  CHECK(CoordinatorLink::BackoffDelay(options, 3, 0.0) == absl::Milliseconds(800));
+  CHECK(CoordinatorLink::BackoffDelay(options, 30, 0.0) == absl::Seconds(15));
+  CHECK(CoordinatorLink::BackoffDelay(options, 30, 0.999) <= absl::Seconds(30));
+}
+
+TEST_CASE("node config errors name the file and line", "[node][config]") {
+  TempDir dir;
+  std::string path = dir.path + "/node.toml";
+  REQUIRE(WriteFileAtomically(path,
+                              "name = \"a\"\ncoordinator = \"x:1\"\ndata_dir = \"d\"\n"
+                              "[tls]\nca = \"ca\"\ncert = \"c\"\nkey = \"k\"\n"
+                              "[disclosure]\nmin_records = \"ten\"\n"
+                              "[[datasets]]\nname = \"cohort\"\npath = \"c.csv\"\n")
+              .ok());
+  absl::StatusOr<NodeConfig> config = LoadNodeConfig(path);
+  REQUIRE(absl::IsInvalidArgument(config.status()));
+  CHECK_THAT(std::string(config.status().message()), Catch::Contains("node.toml:9"));
+  CHECK_THAT(std::string(config.status().message()), Catch::Contains("min_records"));
+
+  REQUIRE(WriteFileAtomically(path,
+                              "name = \"a\"\ncoordinator = \"x:1\"\ndata_dir = \"d\"\n"
+                              "[tls]\nca = \"ca\"\ncert = \"c\"\nkey = \"k\"\n"
+                              "[[datasets]]\nname = \"cohort\"\npath = \"c.csv\"\n")
+              .ok());
+  config = LoadNodeConfig(path);
+  REQUIRE(config.ok());
+  CHECK(config->disclosure.min_records == 10);
+  CHECK(config->datasets[0].path == dir.path + "/c.csv");
+  CHECK(config->tls.key == dir.path + "/k");
+}
+
+}  // namespace
+}  // namespace spoor

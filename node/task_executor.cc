@@ -1,0 +1,132 @@
+#include "node/task_executor.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+
+namespace spoor {
+namespace {
+
+constexpr size_t kRememberedResults = 1024;
+
+const char* PayloadName(const v1::Block& block) {
+  switch (block.payload_case()) {
+    case v1::Block::kCountTable: return "count_table";
+    case v1::Block::kVector: return "vector";
+    case v1::Block::kMatrix: return "matrix";
+    case v1::Block::kHistogram: return "histogram";
+    case v1::Block::kLevels: return "levels";
+    default: return "none";
+  }
+}
+
+int64_t PayloadSize(const v1::Block& block) {
+  switch (block.payload_case()) {
+    case v1::Block::kCountTable: return block.count_table().counts_size();
+    case v1::Block::kVector: return block.vector().values_size();
+    case v1::Block::kMatrix: return block.matrix().upper_size();
+    case v1::Block::kHistogram: return block.histogram().counts_size();
+    case v1::Block::kLevels: return block.levels().values_size();
+    default: return 0;
+  }
+}
+
+nlohmann::json TaskFields(const v1::Task& task) {
+  return {{"task", task.task_id()},
+          {"job", task.job_id()},
+          {"round", task.round()},
+          {"requester", task.requester().name()},
+          {"organisation", task.requester().organisation()},
+          {"algorithm", task.algorithm()},
+          {"dataset", task.dataset()}};
+}
+
+v1::TaskResult ErrorResult(const v1::Task& task, const absl::Status& status) {
+  v1::TaskResult result;
+  result.set_task_id(task.task_id());
+  result.mutable_error()->set_code(static_cast<int32_t>(status.code()));
+  result.mutable_error()->set_message(std::string(status.message()));
+  return result;
+}
+
+}  // namespace
+
+TaskExecutor::TaskExecutor(const AlgorithmRegistry& algorithms, DatasetCache& datasets,
+                           const DisclosureGate& gate, AuditLog& audit)
+    : algorithms_(algorithms), datasets_(datasets), gate_(gate), audit_(audit) {}
+
+v1::TaskResult TaskExecutor::Execute(const v1::Task& task) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = results_.find(task.task_id());
+    if (it != results_.end()) return it->second;
+  }
+  v1::TaskResult result = Run(task);
+  absl::MutexLock lock(&mu_);
+  if (results_.emplace(task.task_id(), result).second) {
+    order_.push_back(task.task_id());
+    if (order_.size() > kRememberedResults) {
+      results_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+  return result;
+}
+
+v1::TaskResult TaskExecutor::Run(const v1::Task& task) {
+  nlohmann::json fields = TaskFields(task);
+  auto fail = [&](const absl::Status& status) {
+    fields["code"] = absl::StatusCodeToString(status.code());
+    fields["message"] = std::string(status.message());
+    absl::Status audited = audit_.Append("task_failed", fields);
+    if (!audited.ok()) LogError("audit log: ", audited.message());
+    LogWarning("task ", task.task_id(), " failed: ", status.message());
+    return ErrorResult(task, status);
+  };
+
+  const Algorithm* algorithm = algorithms_.Find(task.algorithm());
+  if (algorithm == nullptr) {
+    return fail(absl::InvalidArgumentError(
+        absl::StrCat("this node does not offer algorithm '", task.algorithm(), "'")));
+  }
+  absl::StatusOr<std::shared_ptr<const DataFrame>> frame = datasets_.Get(task.dataset());
+  if (!frame.ok()) return fail(frame.status());
+  LocalRequest request{task.parameters(), task.round_state(), task.round(), **frame};
+  absl::StatusOr<v1::Aggregate> aggregate = algorithm->Local(request);
+  if (!aggregate.ok()) return fail(aggregate.status());
+
+  v1::TaskResult result;
+  result.set_task_id(task.task_id());
+  if (std::optional<GateRefusal> refusal = gate_.Check(*aggregate)) {
+    fields["rule"] = refusal->rule;
+    fields["message"] = refusal->message;
+    absl::Status audited = audit_.Append("task_refused", fields);
+    if (!audited.ok()) LogError("audit log: ", audited.message());
+    LogInfo("task ", task.task_id(), " refused by rule ", refusal->rule);
+    result.mutable_refusal()->set_rule(refusal->rule);
+    result.mutable_refusal()->set_message(refusal->message);
+    return result;
+  }
+
+  nlohmann::json blocks = nlohmann::json::array();
+  for (const v1::Block& block : aggregate->blocks()) {
+    blocks.push_back({{"name", block.name()},
+                      {"type", PayloadName(block)},
+                      {"records", block.record_count()},
+                      {"values", PayloadSize(block)}});
+  }
+  std::string bytes = aggregate->SerializeAsString();
+  fields["released"] = {{"blocks", std::move(blocks)},
+                        {"bytes", bytes.size()},
+                        {"sha256", Sha256Hex(bytes)}};
+  // Fail closed: nothing leaves the node unless its release is on record.
+  absl::Status audited = audit_.Append("task_released", fields);
+  if (!audited.ok()) {
+    LogError("audit log: ", audited.message());
+    return ErrorResult(task, absl::UnavailableError(
+                                 "the node cannot write its audit log; nothing was released"));
+  }
+  *result.mutable_aggregate() = *std::move(aggregate);
+  return result;
+}
+
+}  // namespace spoor
