@@ -2,6 +2,8 @@
 #ifndef SPOOR_BENCH_BENCH_H_
 #define SPOOR_BENCH_BENCH_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 
 namespace spoor::bench {
@@ -11,6 +13,9 @@ struct RoundtripOptions {
   int rounds = 2000;
   int warmup = 200;
   bool json = false;
+  // "processes": each node is a `spoor node` process (as deployed);
+  // "threads": nodes are threads of the benchmark process.
+  std::string mode = "processes";
 };
 
 // One federated round (job submitted in-process to the coordinator's job

@@ -3,9 +3,13 @@
 #include <cstdio>
 
 #include "CLI/CLI.hpp"
+#include "absl/synchronization/mutex.h"
 #include "bench/bench.h"
 
 int main(int argc, char** argv) {
+  // Debian's Abseil keeps a lock graph for deadlock detection on every
+  // mutex operation; it costs more than the locking itself on the hot path.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   CLI::App app{"spoor benchmarks"};
   app.require_subcommand(1);
   spoor::bench::RoundtripOptions roundtrip;
@@ -14,6 +18,8 @@ int main(int argc, char** argv) {
   rt->add_option("--rounds", roundtrip.rounds, "measured rounds (default 2000)");
   rt->add_option("--warmup", roundtrip.warmup, "unmeasured rounds first (default 200)");
   rt->add_flag("--json", roundtrip.json, "print one JSON object");
+  rt->add_option("--mode", roundtrip.mode, "processes (default) or threads")
+      ->check(CLI::IsMember({"processes", "threads"}));
   absl::Status status;
   rt->callback([&] { status = spoor::bench::Roundtrip(roundtrip); });
   try {

@@ -1,4 +1,9 @@
 // spoor-bench roundtrip: see bench.h and bench/README.md.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -70,6 +75,25 @@ double Percentile(std::vector<double> v, double p) {
   return v[std::min(i, v.size() - 1)];
 }
 
+// Starts `spoor node --config CONFIG` from the directory of this binary.
+absl::StatusOr<pid_t> SpawnNode(const std::string& config, const std::string& log) {
+  std::error_code ec;
+  fs::path spoor = fs::read_symlink("/proc/self/exe", ec).parent_path() / "spoor";
+  if (ec || !fs::exists(spoor)) {
+    return absl::NotFoundError("spoor binary not found next to spoor-bench; build it first");
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) return absl::ResourceExhaustedError("fork failed");
+  if (pid == 0) {
+    int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (out >= 0) ::dup2(out, 2);
+    std::string path = spoor.string();
+    ::execl(path.c_str(), path.c_str(), "node", "--config", config.c_str(), nullptr);
+    ::_exit(127);
+  }
+  return pid;
+}
+
 double MicrosSince(absl::Time start) { return absl::ToDoubleMicroseconds(absl::Now() - start); }
 
 }  // namespace
@@ -104,9 +128,29 @@ absl::Status Roundtrip(const RoundtripOptions& options) {
   for (int i = 0; i < 50; ++i) absl::StrAppend(&rows, i, "\n");
   SPOOR_RETURN_IF_ERROR(WriteFileAtomically(csv, rows));
   std::vector<std::unique_ptr<BenchNode>> nodes;
+  std::vector<pid_t> processes;
+  struct Reaper {
+    std::vector<pid_t>& pids;
+    ~Reaper() {
+      for (pid_t pid : pids) ::kill(pid, SIGTERM);
+      for (pid_t pid : pids) ::waitpid(pid, nullptr, 0);
+    }
+  } reaper{processes};
   for (int i = 0; i < options.nodes; ++i) {
     std::string name = absl::StrCat("node-", i);
     SPOOR_RETURN_IF_ERROR(WriteParty(pki, ca, {name, name, Role::kNode}));
+    if (options.mode == "processes") {
+      std::string config = absl::StrCat(dir, "/", name, ".toml");
+      SPOOR_RETURN_IF_ERROR(WriteFileAtomically(
+          config, absl::StrCat("name = \"", name, "\"\ncoordinator = \"", server->address(),
+                               "\"\ndata_dir = \"", dir, "/", name, "\"\n[tls]\nca = \"", pki,
+                               "/ca.crt\"\ncert = \"", pki, "/", name, ".crt\"\nkey = \"", pki,
+                               "/", name, ".key\"\n[[datasets]]\nname = \"cohort\"\npath = \"",
+                               csv, "\"\n")));
+      SPOOR_ASSIGN_OR_RETURN(pid_t pid, SpawnNode(config, absl::StrCat(dir, "/", name, ".log")));
+      processes.push_back(pid);
+      continue;
+    }
     SPOOR_ASSIGN_OR_RETURN(TlsMaterial tls, LoadTlsMaterial(Files(pki, name)));
     auto node = std::make_unique<BenchNode>();
     node->cache = std::make_unique<DatasetCache>(std::vector<DatasetConfig>{{"cohort", csv}});
@@ -194,7 +238,8 @@ absl::Status Roundtrip(const RoundtripOptions& options) {
   double p50 = Percentile(round_us, 0.5), p99 = Percentile(round_us, 0.99);
   double ping50 = Percentile(ping_us, 0.5);
   if (options.json) {
-    nlohmann::ordered_json out = {{"nodes", options.nodes},
+    nlohmann::ordered_json out = {{"mode", options.mode},
+                                  {"nodes", options.nodes},
                                   {"rounds", options.rounds},
                                   {"p50_us", p50},
                                   {"p99_us", p99},
@@ -202,8 +247,8 @@ absl::Status Roundtrip(const RoundtripOptions& options) {
                                   {"ratio_p50", p50 / ping50}};
     std::printf("%s\n", out.dump().c_str());
   } else {
-    std::printf("federated round, %d nodes, %d rounds: p50 %.0f us, p99 %.0f us\n",
-                options.nodes, options.rounds, p50, p99);
+    std::printf("federated round, %d nodes (%s), %d rounds: p50 %.0f us, p99 %.0f us\n",
+                options.nodes, options.mode.c_str(), options.rounds, p50, p99);
     std::printf("bare gRPC unary call (mTLS):       p50 %.0f us\n", ping50);
     std::printf("ratio p50: %.1fx (target <= 20x, p50 <= 1000 us)\n", p50 / ping50);
   }

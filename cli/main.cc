@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_split.h"
 #include "cli/commands.h"
 #include "google/protobuf/stubs/common.h"
@@ -34,6 +35,9 @@ int Report(const absl::Status& status) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian's Abseil keeps a lock graph for deadlock detection on every
+  // mutex operation; it costs more than the locking itself on the hot path.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   CLI::App app{"spoor: federated analysis for health research. Data stay at each hospital; "
                "only aggregates that pass the hospital's disclosure rules leave it."};
   app.require_subcommand(1);

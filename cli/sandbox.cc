@@ -114,7 +114,10 @@ absl::StatusOr<std::vector<Daemon>> ReadPids(const std::string& dir) {
 void StopDaemons(const std::vector<Daemon>& daemons) {
   // Nodes first, so the coordinator sees them leave; then the coordinator.
   for (const Daemon& d : daemons) {
-    if (d.pid > 0 && Alive(d.pid)) ::kill(d.pid, SIGTERM);
+    if (d.pid > 0 && Alive(d.pid)) {
+      ::kill(d.pid, SIGTERM);
+      ::kill(d.pid, SIGCONT);  // a stopped process acts on SIGTERM only once resumed
+    }
   }
   absl::Time deadline = absl::Now() + kStopTimeout;
   for (const Daemon& d : daemons) {

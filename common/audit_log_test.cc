@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "common/clock.h"
 
 namespace spoor {
@@ -23,8 +24,7 @@ class TempDir {
   TempDir() {
     static std::atomic<int> counter{0};
     path_ = std::filesystem::temp_directory_path() /
-            ("spoor_audit_test_" + std::to_string(::getpid()) + "_" +
-             std::to_string(counter++));
+            absl::StrCat("spoor_audit_test_", ::getpid(), "_", counter++);
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }
@@ -56,7 +56,7 @@ void WriteRecords(const std::string& path, FakeClock& clock, int n) {
   absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(path, clock);
   REQUIRE(log.ok());
   for (int i = 0; i < n; ++i) {
-    REQUIRE((*log)->Append("task_released", {{"task", "t" + std::to_string(i)}, {"count", i}})
+    REQUIRE((*log)->Append("task_released", {{"task", absl::StrCat("t", i)}, {"count", i}})
                 .ok());
     clock.Advance(absl::Milliseconds(1500));
   }

@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 
@@ -52,7 +54,10 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 
 absl::Status WriteFileAtomically(const std::string& path, std::string_view contents,
                                  mode_t mode) {
-  std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
+  // Unique per call, so two threads writing the same path never share (and
+  // interleave into) one temporary file.
+  static std::atomic<uint64_t> counter{0};
+  std::string tmp = absl::StrCat(path, ".tmp.", ::getpid(), ".", counter.fetch_add(1));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return ErrnoStatus(errno, absl::StrCat("cannot create ", tmp));
   ::fchmod(fd, mode);  // umask may have narrowed it

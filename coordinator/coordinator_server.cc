@@ -67,7 +67,10 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
 
   CoordinatorServer* raw = server.get();
   server->ticker_ = std::thread([raw] {
-    while (!raw->stop_.WaitForNotificationWithTimeout(absl::Seconds(1))) raw->manager_->Tick();
+    while (!raw->stop_.WaitForNotificationWithTimeout(absl::Seconds(1))) {
+      raw->manager_->Tick();
+      if (absl::Status s = raw->store_->Maintain(); !s.ok()) LogWarning(s.message());
+    }
   });
   LogInfo("listening on ", server->address_, " (mutual TLS)");
   return server;

@@ -42,7 +42,11 @@ std::string MakeTaskId(const std::string& job_id, int round, const std::string& 
 
 JobManager::JobManager(const Clock& clock, JobStore& store, const AlgorithmRegistry& algorithms,
                        JobManagerOptions options)
-    : clock_(clock), store_(store), algorithms_(algorithms), options_(options) {}
+    : clock_(clock),
+      store_(store),
+      algorithms_(algorithms),
+      options_(options),
+      rng_(std::random_device{}()) {}
 
 absl::Status JobManager::Recover() {
   SPOOR_ASSIGN_OR_RETURN(std::vector<StoredJob> stored, store_.LoadRunningJobs());
@@ -200,13 +204,12 @@ absl::StatusOr<v1::Job> JobManager::Submit(const v1::Requester& requester,
     }
 
     absl::Time now = clock_.Now();
-    std::mt19937_64 rng(std::random_device{}());
     ActiveJob active;
     active.algorithm = algorithm;
     active.round_state = std::move(round_state);
     v1::Job& job = active.job;
     job.set_job_id(absl::StrCat(absl::FormatTime("j%Y%m%d-%H%M%S-", now, absl::UTCTimeZone()),
-                                absl::Hex(rng() & 0xffffff, absl::kZeroPad6),
+                                absl::Hex(rng_() & 0xffffff, absl::kZeroPad6),
                                 absl::Hex(job_counter_++ & 0xff, absl::kZeroPad2)));
     *job.mutable_spec() = spec;
     job.set_state(v1::JOB_STATE_RUNNING);

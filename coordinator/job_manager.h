@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -150,6 +151,7 @@ class JobManager {
   uint64_t next_session_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t next_watch_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t job_counter_ ABSL_GUARDED_BY(mu_) = 0;
+  std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);  // job id suffixes
   // watch id -> (job id, watcher)
   std::map<uint64_t, std::pair<std::string, Watcher>> watchers_ ABSL_GUARDED_BY(mu_);
 };

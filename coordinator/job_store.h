@@ -37,6 +37,9 @@ class JobStore {
   // Records one node's result for one round of a job (idempotent).
   virtual absl::Status SaveResult(const std::string& job_id, int round,
                                   const std::string& node_id, const v1::TaskResult& result) = 0;
+  // Periodic housekeeping (for SQLite: a WAL checkpoint). Called about once
+  // a second from the coordinator's timer thread.
+  virtual absl::Status Maintain() { return absl::OkStatus(); }
   // Every job in state RUNNING, with its current round's results.
   virtual absl::StatusOr<std::vector<StoredJob>> LoadRunningJobs() = 0;
   // nullopt if there is no such job.
