@@ -17,6 +17,10 @@
 namespace spoor {
 namespace {
 
+// Debian's Abseil is built with its own absl::string_view, which does not
+// convert from std::string_view; hence the std::string(...) around views
+// passed to absl::StrCat and absl::FormatTime.
+
 using OrderedJson = nlohmann::ordered_json;
 
 constexpr std::string_view kTimeFormat = "%Y-%m-%dT%H:%M:%E3SZ";
@@ -89,8 +93,9 @@ std::string CheckRecord(std::string_view text, uint64_t line, const std::string&
   }
   auto prev_it = record.find("prev");
   if (prev_it == record.end() || !prev_it->is_string() || prev_it->get<std::string>() != prev) {
-    *why = "\"prev\" does not match the hash of the previous record "
-           "(a record was removed, inserted or reordered)";
+    *why =
+        "\"prev\" does not match the hash of the previous record "
+        "(a record was removed, inserted or reordered)";
     return "";
   }
   return hash;
@@ -188,8 +193,7 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path
   int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
     int err = errno;
-    std::string message =
-        absl::StrCat("cannot open audit log ", path, ": ", std::strerror(err));
+    std::string message = absl::StrCat("cannot open audit log ", path, ": ", std::strerror(err));
     if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(message);
     return absl::InternalError(message);
   }
@@ -210,8 +214,8 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path
   if (!verified.ok() || broken.line != 0) {
     ::close(fd);
     if (!verified.ok()) return verified.status();
-    return absl::DataLossError(absl::StrCat(
-        BrokenMessage(path, broken), "; keep it for investigation and start a new log"));
+    return absl::DataLossError(absl::StrCat(BrokenMessage(path, broken),
+                                            "; keep it for investigation and start a new log"));
   }
   std::string last_hash = verified->records == 0 ? kZeroHash : verified->last_hash;
   return std::unique_ptr<AuditLog>(new AuditLog(fd, clock, verified->records, last_hash));
@@ -285,8 +289,7 @@ absl::Status AuditLog::Append(const std::string& event, const nlohmann::json& fi
     if (n >= 0 && !written) {
       return absl::DataLossError("short write to the audit log; verify it and start a new log");
     }
-    return absl::InternalError(
-        absl::StrCat("cannot write the audit log: ", std::strerror(err)));
+    return absl::InternalError(absl::StrCat("cannot write the audit log: ", std::strerror(err)));
   }
   ++seq_;
   last_hash_ = std::move(hash);

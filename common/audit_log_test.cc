@@ -56,8 +56,7 @@ void WriteRecords(const std::string& path, FakeClock& clock, int n) {
   absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(path, clock);
   REQUIRE(log.ok());
   for (int i = 0; i < n; ++i) {
-    REQUIRE((*log)->Append("task_released", {{"task", absl::StrCat("t", i)}, {"count", i}})
-                .ok());
+    REQUIRE((*log)->Append("task_released", {{"task", absl::StrCat("t", i)}, {"count", i}}).ok());
     clock.Advance(absl::Milliseconds(1500));
   }
 }
@@ -265,8 +264,7 @@ TEST_CASE("AuditLog rejects reserved keys and non-object fields", "[audit]") {
   CHECK((*log)->Append("x", nlohmann::json::array({1, 2})).code() ==
         absl::StatusCode::kInvalidArgument);
   CHECK((*log)->Append("x", nlohmann::json(3)).code() == absl::StatusCode::kInvalidArgument);
-  CHECK((*log)->Append("", nlohmann::json::object()).code() ==
-        absl::StatusCode::kInvalidArgument);
+  CHECK((*log)->Append("", nlohmann::json::object()).code() == absl::StatusCode::kInvalidArgument);
   CHECK((*log)->Append("x", {{"bad", std::string("\xff\xfe")}}).code() ==
         absl::StatusCode::kInvalidArgument);
   CHECK((*log)->size() == 0);

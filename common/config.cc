@@ -15,6 +15,10 @@
 namespace spoor {
 namespace {
 
+// Debian's Abseil is built with its own absl::string_view, which does not
+// convert from std::string_view; hence the std::string(...) around views
+// passed to absl::StrCat and absl::FormatTime.
+
 // "a string", "an integer", ...: the article makes messages read naturally
 // ("must be a string, found an integer").
 std::string DescribeType(const toml::node& node) {
@@ -75,7 +79,9 @@ std::string DescribeRange(int64_t min, int64_t max) {
 
 // Builds "FILE:LINE: message", or "FILE: message" when the line is unknown.
 absl::Status ConfigError(const std::string& file, int line, std::string_view message) {
-  if (line > 0) return absl::InvalidArgumentError(absl::StrCat(file, ":", line, ": ", std::string(message)));
+  if (line > 0) {
+    return absl::InvalidArgumentError(absl::StrCat(file, ":", line, ": ", std::string(message)));
+  }
   return absl::InvalidArgumentError(absl::StrCat(file, ": ", std::string(message)));
 }
 
@@ -100,8 +106,8 @@ int ConfigTable::LineOf(std::string_view key) const {
 absl::Status ConfigTable::TypeError(std::string_view key, std::string_view expected,
                                     const toml::node& found) const {
   return ConfigError(file_, LineOfNode(found),
-                     absl::StrCat("key '", KeyPath(key), "' must be ", std::string(expected), ", found ",
-                                  DescribeType(found)));
+                     absl::StrCat("key '", KeyPath(key), "' must be ", std::string(expected),
+                                  ", found ", DescribeType(found)));
 }
 
 absl::StatusOr<std::string> ConfigTable::RequiredString(std::string_view key) const {
@@ -139,9 +145,9 @@ absl::StatusOr<int64_t> ConfigTable::OptionalInteger(std::string_view key, int64
   if (value == nullptr) return TypeError(key, DescribeRange(min, max), *node);
   int64_t n = value->get();
   if (n < min || n > max) {
-    return ConfigError(file_, LineOfNode(*node),
-                       absl::StrCat("key '", KeyPath(key), "' must be ", DescribeRange(min, max),
-                                    ", found ", n));
+    return ConfigError(
+        file_, LineOfNode(*node),
+        absl::StrCat("key '", KeyPath(key), "' must be ", DescribeRange(min, max), ", found ", n));
   }
   return n;
 }
@@ -214,8 +220,7 @@ absl::StatusOr<std::vector<ConfigTable>> ConfigTable::TableArray(std::string_vie
     std::string element_key = absl::StrCat(std::string(key), "[", i + 1, "]");
     const toml::table* table = element.as_table();
     if (table == nullptr) return TypeError(element_key, "a table", element);
-    out.push_back(
-        ConfigTable(root_, table, file_, KeyPath(element_key), LineOfNode(element)));
+    out.push_back(ConfigTable(root_, table, file_, KeyPath(element_key), LineOfNode(element)));
   }
   return out;
 }

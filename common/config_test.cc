@@ -79,8 +79,8 @@ path = "two.csv"
   CHECK(root.TableArray("absent")->empty());
 
   CHECK(root.LineOf("port") == 2);
-  CHECK(root.CheckKnownKeys({"name", "port", "epsilon", "whole", "verbose", "sites",
-                             "disclosure", "datasets"})
+  CHECK(root.CheckKnownKeys(
+                {"name", "port", "epsilon", "whole", "verbose", "sites", "disclosure", "datasets"})
             .ok());
 }
 
@@ -186,8 +186,9 @@ min_record = 3
   CHECK(Contains(s, "known keys: max_share, min_records"));
 
   s = disclosure.CheckKnownKeys({"min_records", "zzz"});
-  CHECK(Contains(s, "node.toml:6: unknown key 'min_record' in [disclosure] "
-                    "(did you mean 'min_records'?); known keys: min_records, zzz"));
+  CHECK(Contains(s,
+                 "node.toml:6: unknown key 'min_record' in [disclosure] "
+                 "(did you mean 'min_records'?); known keys: min_records, zzz"));
   CHECK(disclosure.CheckKnownKeys({"min_records", "zzz", "min_record"}).ok());
 }
 
@@ -236,8 +237,8 @@ TEST_CASE("Config syntax errors give line and column", "[config]") {
 }
 
 TEST_CASE("LoadConfig reads files and reports missing ones", "[config]") {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                              ("spoor_config_test_" + std::to_string(::getpid()));
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("spoor_config_test_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::string missing = (dir / "missing.toml").string();
   absl::StatusOr<ConfigTable> config = LoadConfig(missing);

@@ -108,8 +108,7 @@ TEST_CASE("CheckPrivateFileMode accepts 0600 and 0400 only", "[file_util]") {
   CHECK(CheckPrivateFileMode(key).code() == absl::StatusCode::kFailedPrecondition);
 
   CHECK(CheckPrivateFileMode(dir.File("absent.pem")).code() == absl::StatusCode::kNotFound);
-  CHECK(CheckPrivateFileMode(dir.path().string()).code() ==
-        absl::StatusCode::kFailedPrecondition);
+  CHECK(CheckPrivateFileMode(dir.path().string()).code() == absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_CASE("ResolveRelativeTo resolves against the config's directory", "[file_util]") {

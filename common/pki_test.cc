@@ -141,7 +141,7 @@ SubjectAltNames ReadSubjectAltNames(X509* cert) {
   for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
     int type = 0;
-    const ASN1_STRING* value = static_cast<const ASN1_STRING*>(GENERAL_NAME_get0_value(name, &type));
+    const auto* value = static_cast<const ASN1_STRING*>(GENERAL_NAME_get0_value(name, &type));
     std::string bytes(reinterpret_cast<const char*>(ASN1_STRING_get0_data(value)),
                       static_cast<size_t>(ASN1_STRING_length(value)));
     if (type == GEN_DNS) out.dns.insert(bytes);
@@ -512,7 +512,8 @@ TEST_CASE("VerifyCertificate rejects PEM that does not parse", "[pki]") {
 }
 
 TEST_CASE("IdentityFromCertificate rejects garbage PEM", "[pki]") {
-  for (const char* bad : {"", "garbage", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"}) {
+  for (const char* bad :
+       {"", "garbage", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"}) {
     absl::StatusOr<Identity> identity = IdentityFromCertificate(bad);
     REQUIRE_FALSE(identity.ok());
     CHECK(identity.status().code() == absl::StatusCode::kInvalidArgument);
