@@ -58,7 +58,6 @@ absl::Status JobManager::Recover() {
       ActiveJob active;
       active.job = std::move(s.job);
       active.round_state = std::move(s.round_state);
-      active.results = std::move(s.results);
       active.algorithm = algorithms_.Find(active.job.spec().algorithm());
       for (const std::string& node : active.job.participants()) {
         NodeEntry& entry = nodes_[node];
@@ -73,12 +72,9 @@ absl::Status JobManager::Recover() {
                effects);
         continue;
       }
-      LogInfo("resumed job ", id, " at round ", it->second.job.round(), " with ",
-              it->second.results.size(), " of ", it->second.job.participants_size(),
-              " results in");
-      // A restart may have happened between the last result and the central
-      // step.
-      AdvanceIfComplete(it->second, effects);
+      UpdateProgress(it->second);
+      LogInfo("resumed job ", id, " at round ", it->second.job.round(), "; its tasks go out again as ",
+              it->second.job.participants_size(), " node(s) attach");
     }
   }
   Apply(effects);
@@ -250,18 +246,11 @@ void JobManager::OnTaskResult(const std::string& node_id, const v1::TaskResult& 
     if (!result.has_aggregate()) {
       Finish(active, v1::JOB_STATE_FAILED, TaskOutcomeReason(node_id, result), effects);
     } else {
-      absl::Status saved = store_.SaveResult(active.job.job_id(), round, node_id, result);
-      if (!saved.ok()) {
-        LogError("job ", active.job.job_id(), ": ", saved.message());
-        Finish(active, v1::JOB_STATE_FAILED,
-               absl::StrCat("the coordinator could not store a result: ", saved.message()),
-               effects);
-      } else {
-        active.results.emplace(node_id, result);
-        UpdateProgress(active);
-        EmitProgress(active, effects);
-        AdvanceIfComplete(active, effects);
-      }
+      // Kept in memory only: the round's outcome is stored when it completes.
+      active.results.emplace(node_id, result);
+      UpdateProgress(active);
+      EmitProgress(active, effects);
+      AdvanceIfComplete(active, effects);
     }
   }
   Apply(effects);

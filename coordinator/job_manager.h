@@ -13,8 +13,12 @@
 //   RUNNING, a node refuses or fails a task -> FAILED (reason names node)
 //   RUNNING, a participant disconnected for longer than node_timeout
 //       -> FAILED (reason names node and timeout)
-// Every transition and every result is saved to the JobStore before it is
-// announced, so a restarted coordinator resumes (Recover) where it stopped.
+// Every transition (submit, next round, finish) is saved to the JobStore
+// before it is announced, so a restarted coordinator resumes (Recover) at the
+// round it was in. Results of an unfinished round live in memory only; after
+// a restart the round's tasks are sent again and nodes answer them from
+// their memory of the task id. No single node's aggregate is ever written to
+// the coordinator's disk.
 #ifndef SPOOR_COORDINATOR_JOB_MANAGER_H_
 #define SPOOR_COORDINATOR_JOB_MANAGER_H_
 

@@ -230,11 +230,10 @@ TEST_CASE("a node that comes back in time gets its task again and the job comple
   CHECK(f.manager->GetJob(job->job_id())->state() == v1::JOB_STATE_SUCCEEDED);
 }
 
-TEST_CASE("a restarted manager resumes running jobs from the store", "[job_manager]") {
+TEST_CASE("a restarted manager resumes running jobs at their round", "[job_manager]") {
   std::unique_ptr<JobStore> store = MakeMemoryJobStore();
-  JobStore& shared = *store;
   std::string job_id;
-  v1::Task kept;
+  v1::Task a_round2, b_round2;
   {
     Fixture f(std::move(store));
     auto a = f.Attach("a"), b = f.Attach("b");
@@ -242,25 +241,47 @@ TEST_CASE("a restarted manager resumes running jobs from the store", "[job_manag
     f.manager->OnTaskResult("a", Answer(a->TakeTasks().at(0)));
     f.manager->OnTaskResult("b", Answer(b->TakeTasks().at(0)));
     // Round 2: a answers, then the coordinator "dies".
-    f.manager->OnTaskResult("a", Answer(a->TakeTasks().at(0)));
-    kept = b->TakeTasks().at(0);
+    a_round2 = a->TakeTasks().at(0);
+    b_round2 = b->TakeTasks().at(0);
+    f.manager->OnTaskResult("a", Answer(a_round2));
     store = std::move(f.store);
   }
-  (void)shared;
   Fixture g(std::move(store));
   REQUIRE(g.manager->Recover().ok());
   v1::Job resumed = *g.manager->GetJob(job_id);
   CHECK(resumed.state() == v1::JOB_STATE_RUNNING);
   CHECK(resumed.round() == 2);
+  CHECK(resumed.progress(0).done() == false);
+  // Both get the same round-2 task ids again (a answers from its memory).
   auto a = g.Attach("a"), b = g.Attach("b");
-  CHECK(a->TakeTasks().empty());  // a's round-2 result survived
-  std::vector<v1::Task> resent = b->TakeTasks();
-  REQUIRE(resent.size() == 1);
-  CHECK(resent[0].task_id() == kept.task_id());
-  g.manager->OnTaskResult("b", Answer(resent[0]));
+  std::vector<v1::Task> to_a = a->TakeTasks(), to_b = b->TakeTasks();
+  REQUIRE(to_a.size() == 1);
+  REQUIRE(to_b.size() == 1);
+  CHECK(to_a[0].task_id() == a_round2.task_id());
+  CHECK(to_b[0].task_id() == b_round2.task_id());
+  CHECK(to_a[0].round_state().SerializeAsString() == a_round2.round_state().SerializeAsString());
+  g.manager->OnTaskResult("a", Answer(to_a[0]));
+  g.manager->OnTaskResult("b", Answer(to_b[0]));
   g.manager->OnTaskResult("a", Answer(a->TakeTasks().at(0)));
   g.manager->OnTaskResult("b", Answer(b->TakeTasks().at(0)));
   CHECK(g.manager->GetJob(job_id)->state() == v1::JOB_STATE_SUCCEEDED);
+}
+
+TEST_CASE("a recovered job whose nodes never return fails after node_timeout",
+          "[job_manager]") {
+  std::unique_ptr<JobStore> store = MakeMemoryJobStore();
+  std::string job_id;
+  {
+    Fixture f(std::move(store), absl::Seconds(30));
+    f.Attach("a");
+    job_id = f.manager->Submit(f.requester, f.Spec())->job_id();
+    store = std::move(f.store);
+  }
+  Fixture g(std::move(store), absl::Seconds(30));
+  REQUIRE(g.manager->Recover().ok());
+  g.clock.Advance(absl::Seconds(31));
+  g.manager->Tick();
+  CHECK(g.manager->GetJob(job_id)->state() == v1::JOB_STATE_FAILED);
 }
 
 TEST_CASE("watchers see progress and exactly one finished event", "[job_manager]") {

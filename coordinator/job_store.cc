@@ -3,7 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <tuple>
+#include <map>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
@@ -24,13 +24,6 @@ CREATE TABLE IF NOT EXISTS jobs (
   round_state BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs(created_at);
-CREATE TABLE IF NOT EXISTS results (
-  job_id  TEXT NOT NULL,
-  round   INTEGER NOT NULL,
-  node_id TEXT NOT NULL,
-  result  BLOB NOT NULL,
-  PRIMARY KEY (job_id, round, node_id)
-) WITHOUT ROWID;
 )sql";
 
 int64_t CreatedMicros(const v1::Job& job) {
@@ -87,9 +80,6 @@ class SqliteJobStore final : public JobStore {
         "INSERT OR REPLACE INTO jobs(job_id, created_at, state, job, round_state) "
         "VALUES (?, ?, ?, ?, ?)",
         save_job_));
-    SPOOR_RETURN_IF_ERROR(Prepare(
-        "INSERT OR REPLACE INTO results(job_id, round, node_id, result) VALUES (?, ?, ?, ?)",
-        save_result_));
     return absl::OkStatus();
   }
 
@@ -107,19 +97,6 @@ class SqliteJobStore final : public JobStore {
     sqlite3_bind_blob(st, 5, state_bytes.data(), static_cast<int>(state_bytes.size()),
                       SQLITE_STATIC);
     return StepDone(st, "save job");
-  }
-
-  absl::Status SaveResult(const std::string& job_id, int round, const std::string& node_id,
-                          const v1::TaskResult& result) override {
-    std::string bytes = result.SerializeAsString();
-    absl::MutexLock lock(&mu_);
-    sqlite3_stmt* st = save_result_.get();
-    sqlite3_reset(st);
-    sqlite3_bind_text(st, 1, job_id.data(), static_cast<int>(job_id.size()), SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, round);
-    sqlite3_bind_text(st, 3, node_id.data(), static_cast<int>(node_id.size()), SQLITE_STATIC);
-    sqlite3_bind_blob(st, 4, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
-    return StepDone(st, "save result");
   }
 
   absl::Status Maintain() override {
@@ -140,17 +117,6 @@ class SqliteJobStore final : public JobStore {
         SPOOR_RETURN_IF_ERROR(ParseBlob(st.get(), 0, stored.job));
         SPOOR_RETURN_IF_ERROR(ParseBlob(st.get(), 1, stored.round_state));
         jobs.push_back(std::move(stored));
-      }
-    }
-    for (StoredJob& stored : jobs) {
-      Statement st;
-      SPOOR_RETURN_IF_ERROR(
-          Prepare("SELECT node_id, result FROM results WHERE job_id = ? AND round = ?", st));
-      sqlite3_bind_text(st.get(), 1, stored.job.job_id().c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int(st.get(), 2, stored.job.round());
-      while (sqlite3_step(st.get()) == SQLITE_ROW) {
-        std::string node(reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 0)));
-        SPOOR_RETURN_IF_ERROR(ParseBlob(st.get(), 1, stored.results[node]));
       }
     }
     return jobs;
@@ -228,7 +194,6 @@ class SqliteJobStore final : public JobStore {
   sqlite3* db_;
   const std::string path_;
   Statement save_job_ ABSL_GUARDED_BY(mu_);
-  Statement save_result_ ABSL_GUARDED_BY(mu_);
 };
 
 class MemoryJobStore final : public JobStore {
@@ -240,24 +205,12 @@ class MemoryJobStore final : public JobStore {
     stored.round_state = round_state;
     return absl::OkStatus();
   }
-  absl::Status SaveResult(const std::string& job_id, int round, const std::string& node_id,
-                          const v1::TaskResult& result) override {
-    absl::MutexLock lock(&mu_);
-    results_[{job_id, round, node_id}] = result;
-    return absl::OkStatus();
-  }
   absl::StatusOr<std::vector<StoredJob>> LoadRunningJobs() override {
     absl::MutexLock lock(&mu_);
     std::vector<StoredJob> out;
     for (const auto& [id, stored] : jobs_) {
       if (stored.job.state() != v1::JOB_STATE_RUNNING) continue;
-      StoredJob copy = stored;
-      for (const auto& [key, result] : results_) {
-        if (std::get<0>(key) == id && std::get<1>(key) == stored.job.round()) {
-          copy.results[std::get<2>(key)] = result;
-        }
-      }
-      out.push_back(std::move(copy));
+      out.push_back(stored);
     }
     return out;
   }
@@ -282,8 +235,6 @@ class MemoryJobStore final : public JobStore {
  private:
   absl::Mutex mu_;
   std::map<std::string, StoredJob> jobs_ ABSL_GUARDED_BY(mu_);
-  std::map<std::tuple<std::string, int, std::string>, v1::TaskResult> results_
-      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace

@@ -1,13 +1,15 @@
 // Durable job state behind an interface, so the job manager's tests can use
 // an in-memory store and the daemon a SQLite one.
 //
-// A job is stored as its v1::Job message plus the state of its current round;
-// each node's result for a round is stored as it arrives, so a restarted
-// coordinator resumes a job where it stopped without asking nodes again.
+// A job is stored as its v1::Job message plus the state of its current round,
+// at every round boundary and when it finishes. Individual nodes' aggregates
+// are never stored: the coordinator's disk holds only combined state and
+// final results. A restarted coordinator resumes a job at its current round
+// and sends that round's tasks again; nodes answer a task id they have seen
+// from memory, without running or auditing it twice.
 #ifndef SPOOR_COORDINATOR_JOB_STORE_H_
 #define SPOOR_COORDINATOR_JOB_STORE_H_
 
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,8 +25,6 @@ namespace spoor {
 struct StoredJob {
   v1::Job job;
   v1::Parameters round_state;
-  // Results of the current round (job.round()), by node id.
-  std::map<std::string, v1::TaskResult> results;
 };
 
 // Implementations are thread-safe.
@@ -34,13 +34,10 @@ class JobStore {
 
   // Inserts or replaces the job and its round state.
   virtual absl::Status SaveJob(const v1::Job& job, const v1::Parameters& round_state) = 0;
-  // Records one node's result for one round of a job (idempotent).
-  virtual absl::Status SaveResult(const std::string& job_id, int round,
-                                  const std::string& node_id, const v1::TaskResult& result) = 0;
   // Periodic housekeeping (for SQLite: a WAL checkpoint). Called about once
   // a second from the coordinator's timer thread.
   virtual absl::Status Maintain() { return absl::OkStatus(); }
-  // Every job in state RUNNING, with its current round's results.
+  // Every job in state RUNNING.
   virtual absl::StatusOr<std::vector<StoredJob>> LoadRunningJobs() = 0;
   // nullopt if there is no such job.
   virtual absl::StatusOr<std::optional<v1::Job>> LoadJob(const std::string& job_id) = 0;

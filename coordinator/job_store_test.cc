@@ -25,7 +25,7 @@ v1::Job MakeJob(const std::string& id, int64_t created, v1::JobState state) {
   return job;
 }
 
-TEST_CASE("the SQLite store keeps jobs and results across reopen", "[job_store]") {
+TEST_CASE("the SQLite store keeps jobs and their round state across reopen", "[job_store]") {
   std::string dir = TempDir();
   std::string path = dir + "/jobs.db";
   {
@@ -35,10 +35,7 @@ TEST_CASE("the SQLite store keeps jobs and results across reopen", "[job_store]"
     (*state.mutable_values())["beta"].set_number(1.5);
     REQUIRE((*store)->SaveJob(MakeJob("j1", 100, v1::JOB_STATE_RUNNING), state).ok());
     REQUIRE((*store)->SaveJob(MakeJob("j2", 200, v1::JOB_STATE_SUCCEEDED), {}).ok());
-    v1::TaskResult result;
-    result.set_task_id("j1/2/a");
-    REQUIRE((*store)->SaveResult("j1", 2, "a", result).ok());
-    REQUIRE((*store)->SaveResult("j1", 1, "b", result).ok());  // older round
+    REQUIRE((*store)->Maintain().ok());
   }
   absl::StatusOr<std::unique_ptr<JobStore>> store = OpenSqliteJobStore(path);
   REQUIRE(store.ok());
@@ -47,13 +44,22 @@ TEST_CASE("the SQLite store keeps jobs and results across reopen", "[job_store]"
   REQUIRE(running->size() == 1);
   CHECK((*running)[0].job.job_id() == "j1");
   CHECK((*running)[0].round_state.values().at("beta").number() == 1.5);
-  REQUIRE((*running)[0].results.size() == 1);
-  CHECK((*running)[0].results.count("a") == 1);
+  CHECK((*running)[0].job.round() == 2);
   absl::StatusOr<std::vector<v1::Job>> jobs = (*store)->ListJobs(10);
   REQUIRE(jobs->size() == 2);
   CHECK((*jobs)[0].job_id() == "j2");  // newest first
   CHECK((*store)->LoadJob("j2")->has_value());
   CHECK(!(*store)->LoadJob("nope")->has_value());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a second coordinator cannot open a store in use", "[job_store]") {
+  std::string dir = TempDir();
+  absl::StatusOr<std::unique_ptr<JobStore>> first = OpenSqliteJobStore(dir + "/jobs.db");
+  REQUIRE(first.ok());
+  REQUIRE((*first)->SaveJob(MakeJob("j1", 100, v1::JOB_STATE_RUNNING), {}).ok());
+  absl::StatusOr<std::unique_ptr<JobStore>> second = OpenSqliteJobStore(dir + "/jobs.db");
+  CHECK_FALSE(second.ok());
   std::filesystem::remove_all(dir);
 }
 

@@ -167,7 +167,7 @@ TEST_CASE("a node that restarts mid-job gets its task again and the job complete
   CHECK(WaitExit(restarted) == 0);
 }
 
-TEST_CASE("a coordinator killed and restarted resumes the job without asking nodes twice",
+TEST_CASE("a coordinator killed and restarted resumes the job; no node computes twice",
           "[integration]") {
   Scratch dir;
   REQUIRE(RunSpoor(ThreeHospitals(dir)).exit_code == 0);
@@ -199,7 +199,8 @@ TEST_CASE("a coordinator killed and restarted resumes the job without asking nod
   CHECK(code == 0);
   CHECK_THAT(*ReadFile(dir / "r.json"), Catch::Contains("\"variables\""));
   CHECK_THAT(*ReadFile(dir / "logs/coordinator.log"), Catch::Contains("resumed job " + job_id));
-  // a and c were not asked again; b answered once.
+  // a and c answered the re-sent task from memory: one release each, on
+  // record once; b answered once.
   CHECK(CountInFile(dir / "nodes/hospital-a/audit.jsonl", job_id) == 1);
   CHECK(CountInFile(dir / "nodes/hospital-c/audit.jsonl", job_id) == 1);
   CHECK(CountInFile(dir / "nodes/hospital-b/audit.jsonl", job_id) == 1);
