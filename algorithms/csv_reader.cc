@@ -150,6 +150,38 @@ inline absl::string_view AsAbsl(std::string_view s) { return {s.data(), s.size()
 
 inline bool IsMissing(std::string_view value) { return value.empty() || value == "NA"; }
 
+constexpr double kPowersOf10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                  1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
+// Exact fast path for the common "-123.45" shape (Clinger): with at most 15
+// digits the mantissa and the power of ten are exact doubles, so one IEEE
+// division is correctly rounded and matches std::from_chars bit for bit.
+// Returns false (without judging the field) for anything else.
+inline bool ParseSimpleDecimal(const char* p, const char* end, double& out) {
+  const bool negative = *p == '-';
+  if (negative) ++p;
+  uint64_t mantissa = 0;
+  int digits = 0;
+  int fraction_digits = 0;
+  bool seen_point = false;
+  for (; p < end; ++p) {
+    const unsigned d = static_cast<unsigned char>(*p) - '0';
+    if (d < 10) {
+      mantissa = mantissa * 10 + d;
+      ++digits;
+      fraction_digits += seen_point;
+    } else if (*p == '.' && !seen_point) {
+      seen_point = true;
+    } else {
+      return false;
+    }
+  }
+  if (digits == 0 || digits > 15) return false;
+  const double value = static_cast<double>(mantissa) / kPowersOf10[fraction_digits];
+  out = negative ? -value : value;
+  return true;
+}
+
 // Parses a whole field as a finite decimal number.
 inline bool ParseNumber(std::string_view text, double& out) {
   const char* begin = text.data();
@@ -158,6 +190,7 @@ inline bool ParseNumber(std::string_view text, double& out) {
     ++begin;
     if (begin == end || *begin == '-') return false;
   }
+  if (ParseSimpleDecimal(begin, end, out)) return true;
   auto [ptr, ec] = std::from_chars(begin, end, out);
   return ec == std::errc() && ptr == end && std::isfinite(out);
 }
@@ -182,7 +215,8 @@ class Parser {
 
  private:
   absl::Status Error(size_t line, std::string_view message) const {
-    return absl::InvalidArgumentError(absl::StrCat(AsAbsl(source_), ":", line, ": ", AsAbsl(message)));
+    return absl::InvalidArgumentError(
+        absl::StrCat(AsAbsl(source_), ":", line, ": ", AsAbsl(message)));
   }
   absl::Status FieldError(Term term, size_t line, size_t field_number) const;
 
@@ -194,8 +228,8 @@ class Parser {
   std::string_view text_;
   std::string_view source_;
   std::vector<ColumnBuilder> columns_;
-  const char* data_start_ = nullptr;   // first byte after the header row
-  std::deque<std::string> owned_;      // unescaped level strings (stable addresses)
+  const char* data_start_ = nullptr;  // first byte after the header row
+  std::deque<std::string> owned_;     // unescaped level strings (stable addresses)
   std::string scratch_;
   std::string rewalk_scratch_;
 };
@@ -305,7 +339,8 @@ absl::StatusOr<DataFrame> Parser::Run() {
   // Fully empty lines at the very end are ignored.
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
   if (text.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(AsAbsl(source_), ": empty file; expected a header row"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(AsAbsl(source_), ": empty file; expected a header row"));
   }
   text_ = text;
 

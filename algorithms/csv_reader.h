@@ -7,11 +7,18 @@
 // - Lines end in LF or CRLF; a final line without a newline is accepted; a
 //   UTF-8 byte-order mark at the start is skipped; fully empty lines at the
 //   very end are ignored.
-// - An empty field or NA (unquoted or quoted) is missing.
+// - An empty field or NA (unquoted or quoted) is missing. Quoted "NA" is
+//   deliberately missing too, as in R's read.csv; other spellings ("na",
+//   "N/A") are ordinary values.
 // - Type inference: a column is numeric if every non-missing field parses in
 //   full as a finite decimal number (std::from_chars, e.g. "12", "-3.5",
-//   "1e-3"); otherwise it is categorical with the distinct strings as levels,
-//   sorted by byte order.
+//   "1e-3", plus an optional leading '+'; quoted numbers count; surrounding
+//   spaces, "nan" and "inf" do not); otherwise it is categorical with the
+//   distinct strings as levels, sorted by byte order. A column with no
+//   non-missing values is numeric.
+// - A CR not followed by LF is ordinary data. In a one-column file an empty
+//   line before the end is a missing value; with more columns it is a
+//   field-count error.
 //
 // Errors are INVALID_ARGUMENT and name the source and the 1-based line, never
 // a field's content (it may be a patient-level value), e.g.

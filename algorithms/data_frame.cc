@@ -60,10 +60,9 @@ absl::StatusOr<DataFrame> DataFrame::Make(std::vector<Column> columns) {
   for (size_t i = 0; i < columns.size(); ++i) {
     const Column& column = columns[i];
     if (column.size() != columns[0].size()) {
-      return absl::InvalidArgumentError(absl::StrCat("column '", column.name(), "' has ",
-                                                     column.size(), " rows but column '",
-                                                     columns[0].name(), "' has ",
-                                                     columns[0].size()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("column '", column.name(), "' has ", column.size(), " rows but column '",
+                       columns[0].name(), "' has ", columns[0].size()));
     }
     if (!frame.index_.emplace(column.name(), i).second) {
       return absl::InvalidArgumentError(

@@ -1,11 +1,10 @@
 #include "algorithms/data_frame.h"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 namespace spoor {
 namespace {
