@@ -16,6 +16,14 @@ struct RoundtripOptions {
   // "processes": each node is a `spoor node` process (as deployed);
   // "threads": nodes are threads of the benchmark process.
   std::string mode = "processes";
+  // Where the nodes keep their data directories (audit logs). Deployed, each
+  // node writes and fdatasyncs its audit record on its own hospital's disk,
+  // in parallel with the others; ten nodes sharing this machine's one disk
+  // would serialise ten journal commits per round instead. So by default the
+  // nodes' directories are on tmpfs (/dev/shm) and one fdatasync of an audit
+  // record on this disk is measured and reported on its own
+  // ("fdatasync_p50_us"). `--node-dir DIR` puts them elsewhere.
+  std::string node_dir;
 };
 
 // One federated round (job submitted in-process to the coordinator's job

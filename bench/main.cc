@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
   rt->add_flag("--json", roundtrip.json, "print one JSON object");
   rt->add_option("--mode", roundtrip.mode, "processes (default) or threads")
       ->check(CLI::IsMember({"processes", "threads"}));
+  rt->add_option("--node-dir", roundtrip.node_dir,
+                 "parent directory of the nodes' data directories (default /dev/shm, a "
+                 "tmpfs; see bench/README.md)");
   absl::Status status;
   rt->callback([&] { status = spoor::bench::Roundtrip(roundtrip); });
   try {

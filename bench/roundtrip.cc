@@ -16,6 +16,7 @@
 #include "bench/bench.h"
 #include "common/audit_log.h"
 #include "common/file_util.h"
+#include "common/log.h"
 #include "common/pki.h"
 #include "common/status.h"
 #include "common/tls.h"
@@ -96,19 +97,55 @@ absl::StatusOr<pid_t> SpawnNode(const std::string& config, const std::string& lo
 
 double MicrosSince(absl::Time start) { return absl::ToDoubleMicroseconds(absl::Now() - start); }
 
+// p50 of appending one audit-record-sized line to a file in `dir` and
+// fdatasync()ing it, as AuditLog::Append does for every released aggregate.
+absl::StatusOr<double> FdatasyncP50(const std::string& dir) {
+  std::string path = dir + "/fdatasync-probe";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot create ", path));
+  std::string line(400, 'x');
+  line.back() = '\n';
+  std::vector<double> us;
+  for (int i = 0; i < 200; ++i) {
+    absl::Time start = absl::Now();
+    if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()) ||
+        ::fdatasync(fd) != 0) {
+      ::close(fd);
+      return absl::UnavailableError(absl::StrCat("cannot write ", path));
+    }
+    us.push_back(MicrosSince(start));
+  }
+  ::close(fd);
+  fs::remove(path);
+  return Percentile(std::move(us), 0.5);
+}
+
 }  // namespace
 
 absl::Status Roundtrip(const RoundtripOptions& options) {
   if (options.nodes < 1 || options.rounds < 1) {
     return absl::InvalidArgumentError("--nodes and --rounds must be at least 1");
   }
-  std::string dir = (fs::temp_directory_path() /
-                     absl::StrCat("spoor-bench-", std::random_device{}())).string();
-  fs::create_directories(dir + "/pki");
+  // Per-round log lines (job succeeded) would measure the terminal.
+  SetLogLevel(LogLevel::kWarning);
+  std::string tag = absl::StrCat("spoor-bench-", std::random_device{}());
+  std::string dir = (fs::temp_directory_path() / tag).string();
+  std::string node_parent = options.node_dir;
+  if (node_parent.empty()) {
+    node_parent = fs::is_directory("/dev/shm") ? "/dev/shm" : fs::temp_directory_path().string();
+  }
+  std::string node_root = (fs::path(node_parent) / tag).string();
+  std::error_code ec;
+  fs::create_directories(dir + "/pki", ec);
+  if (!ec) fs::create_directories(node_root, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot create ", node_root, ": ", ec.message()));
   struct Cleanup {
-    std::string dir;
-    ~Cleanup() { fs::remove_all(dir); }
-  } cleanup{dir};
+    std::vector<std::string> dirs;
+    ~Cleanup() {
+      for (const std::string& d : dirs) fs::remove_all(d);
+    }
+  } cleanup{{dir, node_root}};
+  SPOOR_ASSIGN_OR_RETURN(double fdatasync_p50, FdatasyncP50(dir));
   std::string pki = dir + "/pki";
   SPOOR_ASSIGN_OR_RETURN(CertificateAndKey ca, CreateCertificateAuthority(CaOptions()));
   SPOOR_RETURN_IF_ERROR(WriteFileAtomically(pki + "/ca.crt", ca.certificate_pem));
@@ -143,7 +180,7 @@ absl::Status Roundtrip(const RoundtripOptions& options) {
       std::string config = absl::StrCat(dir, "/", name, ".toml");
       SPOOR_RETURN_IF_ERROR(WriteFileAtomically(
           config, absl::StrCat("name = \"", name, "\"\ncoordinator = \"", server->address(),
-                               "\"\ndata_dir = \"", dir, "/", name, "\"\n[tls]\nca = \"", pki,
+                               "\"\ndata_dir = \"", node_root, "/", name, "\"\n[tls]\nca = \"", pki,
                                "/ca.crt\"\ncert = \"", pki, "/", name, ".crt\"\nkey = \"", pki,
                                "/", name, ".key\"\n[[datasets]]\nname = \"cohort\"\npath = \"",
                                csv, "\"\n")));
@@ -154,7 +191,7 @@ absl::Status Roundtrip(const RoundtripOptions& options) {
     SPOOR_ASSIGN_OR_RETURN(TlsMaterial tls, LoadTlsMaterial(Files(pki, name)));
     auto node = std::make_unique<BenchNode>();
     node->cache = std::make_unique<DatasetCache>(std::vector<DatasetConfig>{{"cohort", csv}});
-    SPOOR_ASSIGN_OR_RETURN(node->audit, AuditLog::Open(dir + "/" + name + ".audit", clock));
+    SPOOR_ASSIGN_OR_RETURN(node->audit, AuditLog::Open(node_root + "/" + name + ".audit", clock));
     node->gate = std::make_unique<DisclosureGate>(DisclosureRules{});
     node->executor = std::make_unique<TaskExecutor>(*algorithms, *node->cache, *node->gate,
                                                     *node->audit);
@@ -244,13 +281,17 @@ absl::Status Roundtrip(const RoundtripOptions& options) {
                                   {"p50_us", p50},
                                   {"p99_us", p99},
                                   {"grpc_ping_p50_us", ping50},
-                                  {"ratio_p50", p50 / ping50}};
+                                  {"ratio_p50", p50 / ping50},
+                                  {"node_dir", node_parent},
+                                  {"fdatasync_p50_us", fdatasync_p50}};
     std::printf("%s\n", out.dump().c_str());
   } else {
     std::printf("federated round, %d nodes (%s), %d rounds: p50 %.0f us, p99 %.0f us\n",
                 options.nodes, options.mode.c_str(), options.rounds, p50, p99);
     std::printf("bare gRPC unary call (mTLS):       p50 %.0f us\n", ping50);
     std::printf("ratio p50: %.1fx (target <= 20x, p50 <= 1000 us)\n", p50 / ping50);
+    std::printf("nodes' audit logs in %s; one audit fdatasync on %s: p50 %.0f us\n",
+                node_parent.c_str(), fs::temp_directory_path().c_str(), fdatasync_p50);
   }
   return absl::OkStatus();
 }
