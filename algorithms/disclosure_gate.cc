@@ -3,21 +3,98 @@
 #include "absl/strings/str_cat.h"
 
 namespace spoor {
+namespace {
+
+// A refusal of `block` by `rule`. `why` says which limit it broke and gives
+// the node's limit, never the block's own value.
+GateRefusal Refuse(const char* rule, const v1::Block& block, const std::string& why) {
+  return GateRefusal{rule, absl::StrCat("block '", block.name(), "' ", why)};
+}
+
+// True if some cell is non-zero and below `minimum`. Zero cells are
+// released: a structural zero reveals no person, and refusing them would
+// refuse almost every sparse table. Negative cells are below any minimum.
+template <typename Counts>
+bool HasSmallCell(const Counts& counts, int64_t minimum) {
+  for (int64_t count : counts) {
+    if (count != 0 && count < minimum) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 std::optional<GateRefusal> DisclosureGate::Check(const v1::Aggregate& aggregate) const {
   for (const v1::Block& block : aggregate.blocks()) {
-    if (block.payload_case() == v1::Block::PAYLOAD_NOT_SET || block.record_count() < 0) {
-      return GateRefusal{"typed_aggregate",
-                         absl::StrCat("block '", block.name(),
-                                      "' is not a typed aggregate with a record count")};
+    if (std::optional<GateRefusal> refusal = CheckBlock(block)) return refusal;
+  }
+  return std::nullopt;
+}
+
+std::optional<GateRefusal> DisclosureGate::CheckBlock(const v1::Block& block) const {
+  if (block.payload_case() == v1::Block::PAYLOAD_NOT_SET || block.record_count() < 0) {
+    return Refuse("typed_aggregate", block, "is not a typed aggregate with a record count");
+  }
+  if (block.record_count() < rules_.min_records) {
+    // Say which block and which threshold; never the count itself.
+    return Refuse(
+        "min_records", block,
+        absl::StrCat("is backed by fewer records than the minimum (", rules_.min_records, ")"));
+  }
+  // Rules by payload type: whichever algorithm made the block, a payload of
+  // this type is judged the same way.
+  switch (block.payload_case()) {
+    case v1::Block::kCountTable:
+      if (HasSmallCell(block.count_table().counts(), rules_.min_cell_count)) {
+        return Refuse("min_cell_count", block,
+                      absl::StrCat("has a non-zero cell below the minimum cell count (",
+                                   rules_.min_cell_count, ")"));
+      }
+      break;
+    case v1::Block::kHistogram:
+      if (HasSmallCell(block.histogram().counts(), rules_.min_cell_count)) {
+        return Refuse("min_cell_count", block,
+                      absl::StrCat("has a non-zero bin below the minimum cell count (",
+                                   rules_.min_cell_count, ")"));
+      }
+      break;
+    case v1::Block::kMatrix: {
+      // The dimension is the algorithm's word; the stored triangle is what
+      // would leave. Judge p only when the two agree.
+      const v1::SymmetricMatrix& matrix = block.matrix();
+      uint64_t p = matrix.dimension();
+      if (static_cast<uint64_t>(matrix.upper_size()) != p * (p + 1) / 2) {
+        return Refuse("typed_aggregate", block,
+                      "is a symmetric matrix whose stored triangle does not match its dimension");
+      }
+      if (static_cast<double>(p) >
+          rules_.max_parameter_fraction * static_cast<double>(block.record_count())) {
+        return Refuse("max_parameter_fraction", block,
+                      absl::StrCat("has more parameters than the maximum fraction (",
+                                   rules_.max_parameter_fraction, ") of the records behind it"));
+      }
+      break;
     }
-    if (block.record_count() < rules_.min_records) {
-      // Say which block and which threshold; never the count itself.
-      return GateRefusal{
-          "min_records",
-          absl::StrCat("block '", block.name(), "' is backed by fewer records than the minimum (",
-                       rules_.min_records, ")")};
-    }
+    case v1::Block::kLevels:
+      if (block.levels().values_size() > rules_.max_levels) {
+        return Refuse("max_levels", block,
+                      absl::StrCat("has more levels than the maximum (", rules_.max_levels, ")"));
+      }
+      break;
+    case v1::Block::kVector:
+    case v1::Block::PAYLOAD_NOT_SET:
+      break;
+  }
+  return std::nullopt;
+}
+
+std::optional<GateRefusal> DisclosureGate::CheckSites(int64_t sites) const {
+  if (sites < rules_.min_sites) {
+    // The limit only, as for every rule, although the coordinator knows the
+    // number of participants anyway.
+    return GateRefusal{"min_sites",
+                       absl::StrCat("the job runs over fewer sites than this node's minimum (",
+                                    rules_.min_sites, ")")};
   }
   return std::nullopt;
 }

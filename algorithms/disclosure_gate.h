@@ -1,13 +1,35 @@
 // The node's disclosure gate: every aggregate passes it before it leaves the
 // node, whichever algorithm (built in or container) produced it. The gate
 // judges only the typed aggregate and the record counts it carries, so it
-// does not have to trust the algorithm.
+// does not have to trust the algorithm: every block is checked against every
+// rule that applies to its payload type, whatever the algorithm meant it for.
 //
 // Rules (configured by the node operator in node.toml [disclosure]):
-//   typed_aggregate  every block has a typed payload and a record count >= 0
-//   min_records      every block is backed by at least min_records records
-//                    (default 10)
-// A refusal names the rule and the block, never the value that broke it.
+//   typed_aggregate         every block has a typed payload and a record
+//                           count >= 0; a symmetric matrix's upper triangle
+//                           has the size its dimension says
+//   min_records             every block is backed by at least min_records
+//                           records (default 10)
+//   min_cell_count          every non-zero cell of a count table and every
+//                           non-zero bin of a histogram is at least
+//                           min_cell_count (default 5); a small non-zero cell
+//                           singles out a few people
+//   max_parameter_fraction  a symmetric matrix of dimension p backed by n
+//                           records is refused when p > fraction * n (default
+//                           0.33, DataSHIELD's nfilter.glm): a model with
+//                           nearly as many parameters as records can be
+//                           solved for individual records (X'WX of a GLM or
+//                           Cox model is such a matrix)
+//   max_levels              a levels block lists at most max_levels values
+//                           (default 40); a categorical variable with many
+//                           levels is often an identifier
+//   min_sites               a job runs over at least min_sites nodes (default
+//                           3), so that a pooled result is not one or two
+//                           hospitals' data in disguise. Checked before the
+//                           algorithm runs, from the task's participants
+//                           (CheckSites), not by Check.
+// A refusal names the rule, the block and the node's limit, never the value
+// that broke it.
 #ifndef SPOOR_ALGORITHMS_DISCLOSURE_GATE_H_
 #define SPOOR_ALGORITHMS_DISCLOSURE_GATE_H_
 
@@ -19,8 +41,15 @@
 
 namespace spoor {
 
+// The defaults are the values a node uses when node.toml does not set them
+// (docs/operators.md). The gate assumes sane values (each limit >= 1, the
+// fraction in (0, 1]); LoadNodeConfig enforces them.
 struct DisclosureRules {
   int64_t min_records = 10;
+  int64_t min_cell_count = 5;
+  double max_parameter_fraction = 0.33;
+  int64_t max_levels = 40;
+  int64_t min_sites = 3;
 };
 
 struct GateRefusal {
@@ -33,12 +62,19 @@ class DisclosureGate {
  public:
   explicit DisclosureGate(DisclosureRules rules) : rules_(rules) {}
 
-  // nullopt if `aggregate` may be released, else the first rule it breaks.
+  // nullopt if `aggregate` may be released, else the first rule that some
+  // block breaks (blocks in order, rules in the order listed above).
   std::optional<GateRefusal> Check(const v1::Aggregate& aggregate) const;
+
+  // nullopt if a job over `sites` distinct participating nodes may run here,
+  // else a min_sites refusal.
+  std::optional<GateRefusal> CheckSites(int64_t sites) const;
 
   const DisclosureRules& rules() const { return rules_; }
 
  private:
+  std::optional<GateRefusal> CheckBlock(const v1::Block& block) const;
+
   DisclosureRules rules_;
 };
 

@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <string>
+#include <vector>
+
 namespace spoor {
 namespace {
 
@@ -56,6 +59,157 @@ TEST_CASE("untyped blocks and negative counts are refused", "[gate]") {
   REQUIRE(gate.Check(untyped).has_value());
   CHECK(gate.Check(untyped)->rule == "typed_aggregate");
   CHECK(gate.Check(WithBlock(-1))->rule == "typed_aggregate");
+}
+
+TEST_CASE("the rules' defaults are the documented ones", "[gate]") {
+  DisclosureRules rules;
+  CHECK(rules.min_records == 10);
+  CHECK(rules.min_cell_count == 5);
+  CHECK(rules.max_parameter_fraction == 0.33);
+  CHECK(rules.max_levels == 40);
+  CHECK(rules.min_sites == 3);
+}
+
+v1::Aggregate WithTable(std::vector<int64_t> counts, int64_t records = 100) {
+  v1::Aggregate aggregate;
+  v1::Block* block = aggregate.add_blocks();
+  block->set_name("stage_by_sex");
+  block->set_record_count(records);
+  v1::CountTable* table = block->mutable_count_table();
+  table->add_row_labels("1");
+  for (size_t c = 0; c < counts.size(); ++c) table->add_col_labels(std::to_string(c));
+  for (int64_t count : counts) table->add_counts(count);
+  return aggregate;
+}
+
+v1::Aggregate WithHistogram(std::vector<int64_t> counts, int64_t records = 100) {
+  v1::Aggregate aggregate;
+  v1::Block* block = aggregate.add_blocks();
+  block->set_name("age_bins");
+  block->set_record_count(records);
+  v1::Histogram* histogram = block->mutable_histogram();
+  for (size_t i = 0; i <= counts.size(); ++i) histogram->add_edges(10.0 * static_cast<double>(i));
+  for (int64_t count : counts) histogram->add_counts(count);
+  return aggregate;
+}
+
+// A p x p matrix backed by `records` records, with a consistent triangle.
+v1::Aggregate WithMatrix(uint32_t p, int64_t records) {
+  v1::Aggregate aggregate;
+  v1::Block* block = aggregate.add_blocks();
+  block->set_name("xtwx");
+  block->set_record_count(records);
+  v1::SymmetricMatrix* matrix = block->mutable_matrix();
+  matrix->set_dimension(p);
+  for (uint32_t i = 0; i < p * (p + 1) / 2; ++i) matrix->add_upper(1.0);
+  return aggregate;
+}
+
+v1::Aggregate WithLevels(int levels) {
+  v1::Aggregate aggregate;
+  v1::Block* block = aggregate.add_blocks();
+  block->set_name("hospital_ward");
+  block->set_record_count(1000);
+  for (int i = 0; i < levels; ++i) block->mutable_levels()->add_values("ward" + std::to_string(i));
+  return aggregate;
+}
+
+TEST_CASE("min_cell_count refuses small non-zero cells, releases zeros and the boundary",
+          "[gate]") {
+  DisclosureGate gate(DisclosureRules{});
+  CHECK_FALSE(gate.Check(WithTable({0, 5, 12, 0})).has_value());
+  std::optional<GateRefusal> refusal = gate.Check(WithTable({20, 3, 12}));
+  REQUIRE(refusal.has_value());
+  CHECK(refusal->rule == "min_cell_count");
+  CHECK_THAT(refusal->message, Catch::Contains("'stage_by_sex'") && Catch::Contains("(5)"));
+  CHECK_THAT(refusal->message, !Catch::Contains("3") && !Catch::Contains("20"));
+  CHECK(gate.Check(WithTable({4}))->rule == "min_cell_count");
+  CHECK(gate.Check(WithTable({-7, 50}))->rule == "min_cell_count");  // nonsense is refused
+
+  DisclosureGate strict({.min_cell_count = 11});
+  CHECK_FALSE(strict.Check(WithTable({11, 0})).has_value());
+  CHECK(strict.Check(WithTable({10, 0})).has_value());
+}
+
+TEST_CASE("min_cell_count also judges histogram bins", "[gate]") {
+  DisclosureGate gate(DisclosureRules{});
+  CHECK_FALSE(gate.Check(WithHistogram({5, 0, 40})).has_value());
+  std::optional<GateRefusal> refusal = gate.Check(WithHistogram({40, 2, 58}));
+  REQUIRE(refusal.has_value());
+  CHECK(refusal->rule == "min_cell_count");
+  CHECK_THAT(refusal->message, Catch::Contains("'age_bins'"));
+  CHECK_THAT(refusal->message, !Catch::Contains("2") && !Catch::Contains("58"));
+}
+
+TEST_CASE("max_parameter_fraction refuses a matrix with too many parameters for its records",
+          "[gate]") {
+  DisclosureGate gate(DisclosureRules{});
+  // p > 0.33 * n refuses; 33 = 0.33 * 100 is the boundary and is released.
+  CHECK_FALSE(gate.Check(WithMatrix(33, 100)).has_value());
+  std::optional<GateRefusal> refusal = gate.Check(WithMatrix(34, 100));
+  REQUIRE(refusal.has_value());
+  CHECK(refusal->rule == "max_parameter_fraction");
+  CHECK_THAT(refusal->message, Catch::Contains("'xtwx'") && Catch::Contains("(0.33)"));
+  CHECK_THAT(refusal->message, !Catch::Contains("34") && !Catch::Contains("100"));
+  CHECK_FALSE(gate.Check(WithMatrix(0, 10)).has_value());
+
+  DisclosureGate half({.max_parameter_fraction = 0.5});
+  CHECK_FALSE(half.Check(WithMatrix(10, 20)).has_value());
+  CHECK(half.Check(WithMatrix(11, 20))->rule == "max_parameter_fraction");
+}
+
+TEST_CASE("a matrix whose triangle disagrees with its dimension is not a typed aggregate",
+          "[gate]") {
+  // An algorithm claiming a small dimension must not slip a large matrix past
+  // max_parameter_fraction.
+  DisclosureGate gate(DisclosureRules{});
+  v1::Aggregate aggregate = WithMatrix(40, 100);
+  aggregate.mutable_blocks(0)->mutable_matrix()->set_dimension(2);
+  std::optional<GateRefusal> refusal = gate.Check(aggregate);
+  REQUIRE(refusal.has_value());
+  CHECK(refusal->rule == "typed_aggregate");
+  CHECK_THAT(refusal->message, Catch::Contains("'xtwx'"));
+}
+
+TEST_CASE("max_levels refuses a levels block with more values than the limit", "[gate]") {
+  DisclosureGate gate(DisclosureRules{});
+  CHECK_FALSE(gate.Check(WithLevels(40)).has_value());
+  std::optional<GateRefusal> refusal = gate.Check(WithLevels(41));
+  REQUIRE(refusal.has_value());
+  CHECK(refusal->rule == "max_levels");
+  CHECK_THAT(refusal->message, Catch::Contains("'hospital_ward'") && Catch::Contains("(40)"));
+  CHECK_THAT(refusal->message, !Catch::Contains("41") && !Catch::Contains("ward0"));
+
+  DisclosureGate strict({.max_levels = 3});
+  CHECK_FALSE(strict.Check(WithLevels(3)).has_value());
+  CHECK(strict.Check(WithLevels(4))->rule == "max_levels");
+}
+
+TEST_CASE("min_sites refuses jobs over fewer sites than the node's minimum", "[gate]") {
+  DisclosureGate gate(DisclosureRules{});
+  CHECK_FALSE(gate.CheckSites(3).has_value());
+  CHECK_FALSE(gate.CheckSites(12).has_value());
+  std::optional<GateRefusal> refusal = gate.CheckSites(2);
+  REQUIRE(refusal.has_value());
+  CHECK(refusal->rule == "min_sites");
+  CHECK_THAT(refusal->message, Catch::Contains("(3)") && !Catch::Contains("2"));
+  CHECK(gate.CheckSites(0).has_value());
+
+  DisclosureGate single({.min_sites = 1});
+  CHECK_FALSE(single.CheckSites(1).has_value());
+  CHECK(single.CheckSites(0).has_value());
+}
+
+TEST_CASE("every rule judges every block, whatever its name or position", "[gate]") {
+  DisclosureGate gate(DisclosureRules{});
+  v1::Aggregate aggregate = WithBlock(100);
+  *aggregate.add_blocks() = WithLevels(2).blocks(0);
+  *aggregate.add_blocks() = WithTable({30, 1}).blocks(0);
+  aggregate.mutable_blocks(2)->set_name("age");  // a name an algorithm uses for vectors
+  std::optional<GateRefusal> refusal = gate.Check(aggregate);
+  REQUIRE(refusal.has_value());
+  CHECK(refusal->rule == "min_cell_count");
+  CHECK_THAT(refusal->message, Catch::Contains("'age'"));
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "algorithms/disclosure_gate.h"
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "common/file_util.h"
@@ -37,6 +38,20 @@ namespace fs = std::filesystem;
 
 constexpr absl::Duration kStartTimeout = absl::Seconds(30);
 constexpr absl::Duration kStopTimeout = absl::Seconds(10);
+
+// `min_sites = N` for the coordinator's and every node's [disclosure] when
+// the sandbox has fewer nodes than the default minimum, with a comment that
+// says why; empty otherwise, so the defaults apply as in a real consortium.
+// Without it a one- or two-node sandbox could run no job at all.
+std::string SandboxMinSites(size_t nodes) {
+  const int64_t default_min_sites = DisclosureRules().min_sites;
+  if (static_cast<int64_t>(nodes) >= default_min_sites) return "";
+  return absl::StrCat("# This sandbox has ", nodes, " node(s), fewer than the default minimum of ",
+                      default_min_sites,
+                      " sites per job;\n# lowered to match so that jobs can run. Keep the "
+                      "default in a real consortium.\nmin_sites = ",
+                      nodes, "\n");
+}
 
 struct Daemon {
   std::string name;  // "coordinator" or the node's name
@@ -271,11 +286,13 @@ absl::Status SandboxStart(const SandboxOptions& options) {
 
   // The coordinator, on a port of its choosing.
   std::string coordinator_toml = dir + "/coordinator.toml";
+  std::string min_sites = SandboxMinSites(nodes.size());
   SPOOR_RETURN_IF_ERROR(WriteFileAtomically(
       coordinator_toml,
       absl::StrCat("listen = \"127.0.0.1:0\"\ndata_dir = \"", dir, "/coordinator\"\n\n",
-                   TlsTable(pki, "coordinator"), "\n[jobs]\nnode_timeout_seconds = ",
-                   options.node_timeout_seconds, "\n")));
+                   TlsTable(pki, "coordinator"),
+                   "\n[jobs]\nnode_timeout_seconds = ", options.node_timeout_seconds, "\n",
+                   min_sites.empty() ? "" : "\n[disclosure]\n", min_sites)));
   SPOOR_ASSIGN_OR_RETURN(pid_t coordinator,
                          Spawn({"coordinator", "--config", coordinator_toml},
                                logs + "/coordinator.log"));
@@ -301,11 +318,11 @@ absl::Status SandboxStart(const SandboxOptions& options) {
   for (const NodeSpec& node : nodes) {
     std::string toml = absl::StrCat(dir, "/nodes/", node.name, ".toml");
     absl::Status written = WriteFileAtomically(
-        toml, absl::StrCat("name = \"", node.name, "\"\ncoordinator = \"", address,
-                           "\"\ndata_dir = \"", dir, "/nodes/", node.name, "\"\n\n",
-                           TlsTable(pki, node.name), "\n[disclosure]\nmin_records = ",
-                           options.min_records, "\n\n[[datasets]]\nname = \"cohort\"\npath = \"",
-                           node.csv, "\"\n"));
+        toml,
+        absl::StrCat("name = \"", node.name, "\"\ncoordinator = \"", address, "\"\ndata_dir = \"",
+                     dir, "/nodes/", node.name, "\"\n\n", TlsTable(pki, node.name),
+                     "\n[disclosure]\nmin_records = ", options.min_records, "\n", min_sites,
+                     "\n[[datasets]]\nname = \"cohort\"\npath = \"", node.csv, "\"\n"));
     if (!written.ok()) return fail(written);
     absl::StatusOr<pid_t> pid =
         Spawn({"node", "--config", toml}, absl::StrCat(logs, "/", node.name, ".log"));

@@ -8,7 +8,7 @@ namespace spoor {
 
 absl::StatusOr<CoordinatorConfig> LoadCoordinatorConfig(const std::string& path) {
   SPOOR_ASSIGN_OR_RETURN(ConfigTable root, LoadConfig(path));
-  SPOOR_RETURN_IF_ERROR(root.CheckKnownKeys({"listen", "data_dir", "tls", "jobs"}));
+  SPOOR_RETURN_IF_ERROR(root.CheckKnownKeys({"listen", "data_dir", "tls", "jobs", "disclosure"}));
   CoordinatorConfig config;
   SPOOR_ASSIGN_OR_RETURN(config.listen, root.OptionalString("listen", config.listen));
   SPOOR_ASSIGN_OR_RETURN(config.data_dir, root.RequiredString("data_dir"));
@@ -21,6 +21,10 @@ absl::StatusOr<CoordinatorConfig> LoadCoordinatorConfig(const std::string& path)
   SPOOR_ASSIGN_OR_RETURN(int64_t heartbeat, jobs.OptionalInteger("heartbeat_seconds", 5, 1, 3600));
   config.node_timeout = absl::Seconds(timeout);
   config.heartbeat_interval = absl::Seconds(heartbeat);
+  SPOOR_ASSIGN_OR_RETURN(ConfigTable disclosure, root.Table("disclosure"));
+  SPOOR_RETURN_IF_ERROR(disclosure.CheckKnownKeys({"min_sites"}));
+  SPOOR_ASSIGN_OR_RETURN(config.min_sites, disclosure.OptionalInteger("min_sites", config.min_sites,
+                                                                      1, 1'000'000'000));
   return config;
 }
 

@@ -2,6 +2,7 @@
 #ifndef SPOOR_COORDINATOR_COORDINATOR_CONFIG_H_
 #define SPOOR_COORDINATOR_COORDINATOR_CONFIG_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -19,10 +20,15 @@ struct CoordinatorConfig {
   TlsFiles tls;
   absl::Duration node_timeout = absl::Seconds(60);
   absl::Duration heartbeat_interval = absl::Seconds(5);
+  // [disclosure] min_sites: a job must run over at least this many nodes.
+  // Each node also enforces its own minimum (node.toml); this one refuses
+  // early, at submit, with advice for the researcher.
+  int64_t min_sites = 3;
 };
 
-// INVALID_ARGUMENT with file:line for a malformed file; relative paths are
-// resolved against the config file's directory.
+// INVALID_ARGUMENT with file:line for a malformed file (unknown keys, wrong
+// types, out-of-range values such as disclosure.min_sites < 1); relative
+// paths are resolved against the config file's directory.
 absl::StatusOr<CoordinatorConfig> LoadCoordinatorConfig(const std::string& path);
 
 }  // namespace spoor

@@ -34,6 +34,7 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   JobManagerOptions options;
   options.node_timeout = config.node_timeout;
   options.heartbeat_interval = config.heartbeat_interval;
+  options.min_sites = config.min_sites;
   server->manager_ = std::make_unique<JobManager>(clock, *server->store_, algorithms, options);
   SPOOR_RETURN_IF_ERROR(server->manager_->Recover());
   server->node_link_ = std::make_unique<NodeLinkService>(*server->manager_);

@@ -34,6 +34,22 @@ std::string TaskOutcomeReason(const std::string& node_id, const v1::TaskResult& 
   return absl::StrCat("node ", node_id, " could not run the task: ", result.error().message());
 }
 
+// Why a job over `participants` nodes may not run, and what to do. Naming
+// the rule lets the researcher look it up; the number of nodes is no secret
+// (the researcher named them or can list them).
+std::string TooFewSites(size_t participants, int64_t min_sites, const v1::JobSpec& spec) {
+  std::string advice =
+      spec.nodes().empty()
+          ? absl::StrCat("wait until at least ", min_sites, " nodes serving dataset '",
+                         spec.dataset(), "' are connected (`spoor nodes` lists them)")
+          : absl::StrCat("name at least ", min_sites, " nodes with --nodes, or leave --nodes out ",
+                         "to use every connected node serving dataset '", spec.dataset(), "'");
+  return absl::StrCat("only ", participants,
+                      " node(s) would take part in this job, fewer than the coordinator's "
+                      "minimum of ",
+                      min_sites, " (rule min_sites); ", advice);
+}
+
 }  // namespace
 
 std::string MakeTaskId(const std::string& job_id, int round, const std::string& node_id) {
@@ -197,6 +213,11 @@ absl::StatusOr<v1::Job> JobManager::Submit(const v1::Requester& requester,
           participants.push_back(id);
         }
       }
+    }
+
+    if (static_cast<int64_t>(participants.size()) < options_.min_sites) {
+      return absl::FailedPreconditionError(
+          TooFewSites(participants.size(), options_.min_sites, spec));
     }
 
     absl::Time now = clock_.Now();

@@ -60,6 +60,9 @@ struct JobManagerOptions {
   absl::Duration node_timeout = absl::Seconds(60);
   // Heartbeat interval announced to nodes in the welcome.
   absl::Duration heartbeat_interval = absl::Seconds(5);
+  // The fewest nodes a job may run over (coordinator.toml disclosure.min_sites).
+  // Nodes re-check their own minimum, so this only refuses early and kindly.
+  int64_t min_sites = 3;
 };
 
 class JobManager {
@@ -91,7 +94,8 @@ class JobManager {
   void OnTaskResult(const std::string& node_id, const v1::TaskResult& result);
 
   // Validates, persists and dispatches a job. INVALID_ARGUMENT for a bad
-  // spec, FAILED_PRECONDITION when no (or not every named) node can run it.
+  // spec, FAILED_PRECONDITION when no (or not every named) node can run it
+  // or when fewer than options().min_sites nodes would take part.
   absl::StatusOr<v1::Job> Submit(const v1::Requester& requester, const v1::JobSpec& spec);
 
   // NOT_FOUND if there is no such job.

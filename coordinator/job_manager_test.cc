@@ -3,9 +3,14 @@
 #include <catch2/catch.hpp>
 
 #include <deque>
+#include <filesystem>
+#include <random>
+#include <string>
 
 #include "algorithms/algorithm.h"
 #include "common/clock.h"
+#include "common/file_util.h"
+#include "coordinator/coordinator_config.h"
 #include "coordinator/job_store.h"
 
 namespace spoor {
@@ -72,12 +77,16 @@ v1::TaskResult Answer(const v1::Task& task) {
 
 struct Fixture {
   Fixture() : Fixture(MakeMemoryJobStore()) {}
-  explicit Fixture(std::unique_ptr<JobStore> s, absl::Duration timeout = absl::Seconds(60))
+  // Most tests here run one or two nodes, so min_sites is 1 unless a test
+  // is about it.
+  explicit Fixture(std::unique_ptr<JobStore> s, absl::Duration timeout = absl::Seconds(60),
+                   int64_t min_sites = 1)
       : store(std::move(s)) {
     algorithms = MakeBuiltinRegistry();
     REQUIRE(algorithms->Register(std::make_unique<ThreeRounds>()).ok());
     JobManagerOptions options;
     options.node_timeout = timeout;
+    options.min_sites = min_sites;
     manager = std::make_unique<JobManager>(clock, *store, *algorithms, options);
   }
   std::shared_ptr<RecordingSink> Attach(const std::string& id, uint64_t* session = nullptr) {
@@ -186,6 +195,83 @@ TEST_CASE("submit refuses unknown algorithms, missing datasets and absent nodes"
   absl::Status status = f.manager->Submit(f.requester, spec).status();
   CHECK(absl::IsFailedPrecondition(status));
   CHECK_THAT(std::string(status.message()), Catch::Contains("zz"));
+}
+
+TEST_CASE("submit refuses a job over fewer nodes than min_sites, 3 by default", "[job_manager]") {
+  CHECK(JobManagerOptions().min_sites == 3);
+  Fixture f(MakeMemoryJobStore(), absl::Seconds(60), JobManagerOptions().min_sites);
+  auto a = f.Attach("a"), b = f.Attach("b");
+  absl::Status status = f.manager->Submit(f.requester, f.Spec()).status();
+  REQUIRE(absl::IsFailedPrecondition(status));
+  std::string message(status.message());
+  CHECK_THAT(message, Catch::Contains("only 2 node(s)") && Catch::Contains("minimum of 3") &&
+                          Catch::Contains("min_sites") && Catch::Contains("spoor nodes"));
+  // Nothing was dispatched or stored.
+  CHECK(a->TakeTasks().empty());
+  CHECK(b->TakeTasks().empty());
+  CHECK(f.manager->ListJobs(10)->empty());
+
+  // Naming too few nodes (a node named twice counts once) says to name more.
+  v1::JobSpec spec = f.Spec();
+  for (const char* node : {"a", "b", "a"}) spec.add_nodes(node);
+  status = f.manager->Submit(f.requester, spec).status();
+  REQUIRE(absl::IsFailedPrecondition(status));
+  CHECK_THAT(std::string(status.message()), Catch::Contains("--nodes"));
+
+  // A third node makes it a job, and every task lists all three sites.
+  auto c = f.Attach("c");
+  absl::StatusOr<v1::Job> job = f.manager->Submit(f.requester, f.Spec());
+  REQUIRE(job.ok());
+  CHECK(job->participants_size() == 3);
+  std::vector<v1::Task> tasks = c->TakeTasks();
+  REQUIRE(tasks.size() == 1);
+  CHECK(tasks[0].participants_size() == 3);
+}
+
+TEST_CASE("a node's min_sites refusal fails the job naming the node and the rule",
+          "[job_manager]") {
+  Fixture f;
+  auto a = f.Attach("a");
+  std::string job_id = f.manager->Submit(f.requester, f.Spec())->job_id();
+  v1::TaskResult refusal;
+  refusal.set_task_id(a->TakeTasks().at(0).task_id());
+  refusal.mutable_refusal()->set_rule("min_sites");
+  refusal.mutable_refusal()->set_message(
+      "the job runs over fewer sites than this node's minimum (3)");
+  f.manager->OnTaskResult("a", refusal);
+  v1::Job failed = *f.manager->GetJob(job_id);
+  CHECK(failed.state() == v1::JOB_STATE_FAILED);
+  CHECK_THAT(failed.failure_reason(), Catch::Contains("node a") && Catch::Contains("min_sites"));
+}
+
+TEST_CASE("coordinator config reads disclosure.min_sites, 3 by default", "[job_manager][config]") {
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      ("spoor-coordinator-config-" + std::to_string(std::random_device{}()));
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / "coordinator.toml").string();
+  const std::string head =
+      "data_dir = \"d\"\n[tls]\nca = \"ca\"\ncert = \"c\"\nkey = \"k\"\n[disclosure]\n";
+  REQUIRE(WriteFileAtomically(path, head).ok());  // an empty [disclosure]
+  absl::StatusOr<CoordinatorConfig> config = LoadCoordinatorConfig(path);
+  REQUIRE(config.ok());
+  CHECK(config->min_sites == 3);
+
+  REQUIRE(WriteFileAtomically(path, head + "min_sites = 1\n").ok());
+  config = LoadCoordinatorConfig(path);
+  REQUIRE(config.ok());
+  CHECK(config->min_sites == 1);
+
+  for (std::string bad :
+       {"min_sites = 0\n", "min_sites = -2\n", "min_sites = \"three\"\n", "min_site = 3\n"}) {
+    INFO(bad);
+    REQUIRE(WriteFileAtomically(path, head + bad).ok());
+    config = LoadCoordinatorConfig(path);
+    REQUIRE(absl::IsInvalidArgument(config.status()));
+    CHECK_THAT(std::string(config.status().message()),
+               Catch::Contains("coordinator.toml:7:") && Catch::Contains("min_site"));
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("a node that goes away fails the job after node_timeout", "[job_manager]") {

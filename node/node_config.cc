@@ -7,6 +7,43 @@
 #include "common/status.h"
 
 namespace spoor {
+namespace {
+
+constexpr int64_t kMaxLimit = 1'000'000'000;
+
+// [disclosure]: every rule of the gate, each defaulting to DisclosureRules'
+// value. Limits of 0 or below would switch a rule off silently, so each must
+// be >= 1; an operator who wants a rule off sets it to its most lenient value.
+absl::StatusOr<DisclosureRules> ReadDisclosureRules(const ConfigTable& table) {
+  SPOOR_RETURN_IF_ERROR(table.CheckKnownKeys(
+      {"min_records", "min_cell_count", "max_parameter_fraction", "max_levels", "min_sites"}));
+  const DisclosureRules defaults;
+  DisclosureRules rules;
+  SPOOR_ASSIGN_OR_RETURN(rules.min_records,
+                         table.OptionalInteger("min_records", defaults.min_records, 1, kMaxLimit));
+  SPOOR_ASSIGN_OR_RETURN(
+      rules.min_cell_count,
+      table.OptionalInteger("min_cell_count", defaults.min_cell_count, 1, kMaxLimit));
+  SPOOR_ASSIGN_OR_RETURN(
+      rules.max_parameter_fraction,
+      table.OptionalDouble("max_parameter_fraction", defaults.max_parameter_fraction));
+  // 0 would refuse every matrix; above 1 would let a model have more
+  // parameters than records, which no sound analysis needs.
+  if (!(rules.max_parameter_fraction > 0 && rules.max_parameter_fraction <= 1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        table.file(), ":", table.LineOf("max_parameter_fraction"),
+        ": key 'disclosure.max_parameter_fraction' must be a number greater than 0 and at most "
+        "1, found ",
+        rules.max_parameter_fraction));
+  }
+  SPOOR_ASSIGN_OR_RETURN(rules.max_levels,
+                         table.OptionalInteger("max_levels", defaults.max_levels, 1, kMaxLimit));
+  SPOOR_ASSIGN_OR_RETURN(rules.min_sites,
+                         table.OptionalInteger("min_sites", defaults.min_sites, 1, kMaxLimit));
+  return rules;
+}
+
+}  // namespace
 
 absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
   SPOOR_ASSIGN_OR_RETURN(ConfigTable root, LoadConfig(path));
@@ -20,9 +57,7 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
   SPOOR_ASSIGN_OR_RETURN(config.tls, ReadTlsFiles(root, path));
 
   SPOOR_ASSIGN_OR_RETURN(ConfigTable disclosure, root.Table("disclosure"));
-  SPOOR_RETURN_IF_ERROR(disclosure.CheckKnownKeys({"min_records"}));
-  SPOOR_ASSIGN_OR_RETURN(config.disclosure.min_records,
-                         disclosure.OptionalInteger("min_records", 10, 1, 1'000'000'000));
+  SPOOR_ASSIGN_OR_RETURN(config.disclosure, ReadDisclosureRules(disclosure));
 
   SPOOR_ASSIGN_OR_RETURN(std::vector<ConfigTable> datasets, root.TableArray("datasets"));
   if (datasets.empty()) {

@@ -21,12 +21,14 @@ struct NodeConfig {
   std::string coordinator;  // host:port
   std::string data_dir;     // audit.jsonl
   TlsFiles tls;
-  DisclosureRules disclosure;
+  DisclosureRules disclosure;  // [disclosure]; absent keys keep their defaults
   std::vector<DatasetConfig> datasets;
 };
 
 // INVALID_ARGUMENT with file:line for a malformed file (unknown keys, wrong
-// types, duplicate dataset names, no datasets).
+// types, out-of-range values such as a negative limit or a
+// disclosure.max_parameter_fraction above 1, duplicate dataset names, no
+// datasets).
 absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path);
 
 }  // namespace spoor

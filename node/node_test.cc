@@ -45,12 +45,14 @@ v1::Task SummaryTask(const std::string& id, const std::string& dataset = "cohort
   task.mutable_requester()->set_name("alice");
   task.mutable_requester()->set_organisation("Uni");
   SetTextList(*task.mutable_parameters(), "vars", {"age"});
+  // Three sites, the default min_sites.
+  for (const char* node : {"a", "b", "c"}) task.add_participants(node);
   return task;
 }
 
 struct Executor {
-  explicit Executor(const TempDir& dir, int rows, int64_t min_records = 10)
-      : csv(dir.path + "/cohort.csv"), gate({.min_records = min_records}) {
+  explicit Executor(const TempDir& dir, int rows, DisclosureRules rules = {})
+      : csv(dir.path + "/cohort.csv"), gate(rules) {
     REQUIRE(WriteFileAtomically(csv, Csv(rows)).ok());
     cache = std::make_unique<DatasetCache>(std::vector<DatasetConfig>{{"cohort", csv}});
     algorithms = MakeBuiltinRegistry();
@@ -96,6 +98,44 @@ TEST_CASE("the gate's refusal goes back with the rule and is audited", "[node]")
   REQUIRE(result.has_refusal());
   CHECK(result.refusal().rule() == "min_records");
   CHECK_THAT(*ReadFile(dir.path + "/audit.jsonl"), Catch::Contains("task_refused"));
+}
+
+TEST_CASE("a task over fewer sites than min_sites is refused before it runs, and audited",
+          "[node]") {
+  TempDir dir;
+  Executor e(dir, 20);
+  v1::Task task = SummaryTask("j1/1/a");
+  task.clear_participants();
+  for (const char* node : {"a", "b", "b"}) task.add_participants(node);  // two sites
+  v1::TaskResult result = e.executor->Execute(task);
+  REQUIRE(result.has_refusal());
+  CHECK(result.refusal().rule() == "min_sites");
+  CHECK_THAT(result.refusal().message(), Catch::Contains("(3)") && !Catch::Contains("2"));
+  CHECK(e.audit->size() == 1);
+  std::string log = *ReadFile(dir.path + "/audit.jsonl");
+  CHECK_THAT(log, Catch::Contains("task_refused") && Catch::Contains("\"min_sites\""));
+  CHECK_THAT(log, !Catch::Contains("task_released"));
+  CHECK(VerifyAuditLog(dir.path + "/audit.jsonl").ok());
+
+  // No participants at all (a coordinator that does not send them) is no site.
+  task.set_task_id("j1/1/b");
+  task.clear_participants();
+  CHECK(e.executor->Execute(task).refusal().rule() == "min_sites");
+
+  // Nothing was read: the refusal comes first even for a broken dataset.
+  REQUIRE(WriteFileAtomically(e.csv, "age\n41,F\n").ok());
+  task.set_task_id("j1/1/c");
+  task.add_participants("a");
+  CHECK(e.executor->Execute(task).refusal().rule() == "min_sites");
+}
+
+TEST_CASE("an operator's min_sites of 1 lets a single-site task run", "[node]") {
+  TempDir dir;
+  Executor e(dir, 20, {.min_sites = 1});
+  v1::Task task = SummaryTask("j1/1/a");
+  task.clear_participants();
+  task.add_participants("a");
+  CHECK(e.executor->Execute(task).has_aggregate());
 }
 
 TEST_CASE("unknown datasets and algorithms become errors, audited", "[node]") {
@@ -167,8 +207,76 @@ TEST_CASE("node config errors name the file and line", "[node][config]") {
   config = LoadNodeConfig(path);
   REQUIRE(config.ok());
   CHECK(config->disclosure.min_records == 10);
+  CHECK(config->disclosure.min_cell_count == 5);
+  CHECK(config->disclosure.max_parameter_fraction == 0.33);
+  CHECK(config->disclosure.max_levels == 40);
+  CHECK(config->disclosure.min_sites == 3);
   CHECK(config->datasets[0].path == dir.path + "/c.csv");
   CHECK(config->tls.key == dir.path + "/k");
+}
+
+// A node.toml whose [disclosure] table (line 8) holds `disclosure`, one key
+// per line from line 9 on.
+std::string NodeToml(const std::string& disclosure) {
+  return "name = \"a\"\ncoordinator = \"x:1\"\ndata_dir = \"d\"\n"
+         "[tls]\nca = \"ca\"\ncert = \"c\"\nkey = \"k\"\n"
+         "[disclosure]\n" +
+         disclosure + "[[datasets]]\nname = \"cohort\"\npath = \"c.csv\"\n";
+}
+
+TEST_CASE("node config reads every disclosure rule", "[node][config]") {
+  TempDir dir;
+  std::string path = dir.path + "/node.toml";
+  REQUIRE(WriteFileAtomically(path, NodeToml("min_records = 20\nmin_cell_count = 3\n"
+                                             "max_parameter_fraction = 0.2\nmax_levels = 12\n"
+                                             "min_sites = 1\n"))
+              .ok());
+  absl::StatusOr<NodeConfig> config = LoadNodeConfig(path);
+  REQUIRE(config.ok());
+  CHECK(config->disclosure.min_records == 20);
+  CHECK(config->disclosure.min_cell_count == 3);
+  CHECK(config->disclosure.max_parameter_fraction == 0.2);
+  CHECK(config->disclosure.max_levels == 12);
+  CHECK(config->disclosure.min_sites == 1);
+
+  // A whole number is a fraction too, and 1 is allowed.
+  REQUIRE(WriteFileAtomically(path, NodeToml("max_parameter_fraction = 1\n")).ok());
+  config = LoadNodeConfig(path);
+  REQUIRE(config.ok());
+  CHECK(config->disclosure.max_parameter_fraction == 1.0);
+}
+
+TEST_CASE("bad disclosure values name the file, the line and the key", "[node][config]") {
+  TempDir dir;
+  std::string path = dir.path + "/node.toml";
+  struct Case {
+    std::string text;
+    std::string key;
+  };
+  // The bad key is always on line 10, after a valid one on line 9.
+  std::vector<Case> cases = {
+      {"min_records = 10\nmin_cell_count = -1\n", "disclosure.min_cell_count"},
+      {"min_records = 10\nmin_cell_count = 0\n", "disclosure.min_cell_count"},
+      {"min_records = 10\nmax_levels = -40\n", "disclosure.max_levels"},
+      {"min_records = 10\nmax_levels = \"forty\"\n", "disclosure.max_levels"},
+      {"min_records = 10\nmin_sites = 0\n", "disclosure.min_sites"},
+      {"min_records = 10\nmin_sites = -3\n", "disclosure.min_sites"},
+      {"min_records = 10\nmax_parameter_fraction = 1.5\n", "disclosure.max_parameter_fraction"},
+      {"min_records = 10\nmax_parameter_fraction = 0\n", "disclosure.max_parameter_fraction"},
+      {"min_records = 10\nmax_parameter_fraction = -0.33\n", "disclosure.max_parameter_fraction"},
+      {"min_records = 10\nmax_parameter_fraction = \"a third\"\n",
+       "disclosure.max_parameter_fraction"},
+      {"min_records = 10\nmin_site = 1\n", "min_site"},  // a typo is not a default
+  };
+  for (const Case& c : cases) {
+    INFO(c.text);
+    REQUIRE(WriteFileAtomically(path, NodeToml(c.text)).ok());
+    absl::StatusOr<NodeConfig> config = LoadNodeConfig(path);
+    REQUIRE(absl::IsInvalidArgument(config.status()));
+    std::string message(config.status().message());
+    CHECK_THAT(message, Catch::Contains("node.toml:10:"));
+    CHECK_THAT(message, Catch::Contains(c.key));
+  }
 }
 
 }  // namespace

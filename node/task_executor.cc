@@ -1,5 +1,6 @@
 #include "node/task_executor.h"
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 
@@ -38,6 +39,15 @@ nlohmann::json TaskFields(const v1::Task& task) {
           {"organisation", task.requester().organisation()},
           {"algorithm", task.algorithm()},
           {"dataset", task.dataset()}};
+}
+
+// Distinct, named participants: a node listed twice is still one site.
+int64_t CountSites(const v1::Task& task) {
+  absl::flat_hash_set<std::string> sites;
+  for (const std::string& node : task.participants()) {
+    if (!node.empty()) sites.insert(node);
+  }
+  return static_cast<int64_t>(sites.size());
 }
 
 v1::TaskResult ErrorResult(const v1::Task& task, const absl::Status& status) {
@@ -83,10 +93,30 @@ v1::TaskResult TaskExecutor::Run(const v1::Task& task) {
     return ErrorResult(task, status);
   };
 
+  auto refuse = [&](const GateRefusal& refusal) {
+    fields["rule"] = refusal.rule;
+    fields["message"] = refusal.message;
+    absl::Status audited = audit_.Append("task_refused", fields);
+    if (!audited.ok()) LogError("audit log: ", audited.message());
+    LogInfo("task ", task.task_id(), " refused by rule ", refusal.rule);
+    v1::TaskResult result;
+    result.set_task_id(task.task_id());
+    result.mutable_refusal()->set_rule(refusal.rule);
+    result.mutable_refusal()->set_message(refusal.message);
+    return result;
+  };
+
   const Algorithm* algorithm = algorithms_.Find(task.algorithm());
   if (algorithm == nullptr) {
     return fail(absl::InvalidArgumentError(
         absl::StrCat("this node does not offer algorithm '", task.algorithm(), "'")));
+  }
+  // The coordinator checks min_sites at submit, but this node applies its own
+  // minimum and does not trust the coordinator's: before any data is read.
+  int64_t sites = CountSites(task);
+  if (std::optional<GateRefusal> refusal = gate_.CheckSites(sites)) {
+    fields["sites"] = sites;  // for the data steward; not sent back
+    return refuse(*refusal);
   }
   absl::StatusOr<std::shared_ptr<const DataFrame>> frame = datasets_.Get(task.dataset());
   if (!frame.ok()) return fail(frame.status());
@@ -94,19 +124,10 @@ v1::TaskResult TaskExecutor::Run(const v1::Task& task) {
   absl::StatusOr<v1::Aggregate> aggregate = algorithm->Local(request);
   if (!aggregate.ok()) return fail(aggregate.status());
 
+  if (std::optional<GateRefusal> refusal = gate_.Check(*aggregate)) return refuse(*refusal);
+
   v1::TaskResult result;
   result.set_task_id(task.task_id());
-  if (std::optional<GateRefusal> refusal = gate_.Check(*aggregate)) {
-    fields["rule"] = refusal->rule;
-    fields["message"] = refusal->message;
-    absl::Status audited = audit_.Append("task_refused", fields);
-    if (!audited.ok()) LogError("audit log: ", audited.message());
-    LogInfo("task ", task.task_id(), " refused by rule ", refusal->rule);
-    result.mutable_refusal()->set_rule(refusal->rule);
-    result.mutable_refusal()->set_message(refusal->message);
-    return result;
-  }
-
   nlohmann::json blocks = nlohmann::json::array();
   for (const v1::Block& block : aggregate->blocks()) {
     blocks.push_back({{"name", block.name()},

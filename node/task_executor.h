@@ -1,7 +1,12 @@
 // Runs one task at the node: the node's domain logic, with no gRPC.
 //
-//   load the dataset (cached) -> run the algorithm's local step ->
-//   disclosure gate -> audit record -> result
+//   gate's min_sites over the task's participants -> load the dataset
+//   (cached) -> run the algorithm's local step -> disclosure gate on the
+//   aggregate -> audit record -> result
+//
+// A refusal (min_sites before anything runs, or any rule of the gate
+// afterwards) goes back as a Refusal naming the rule and is audited as
+// task_refused.
 //
 // Results are idempotent by task id: a task seen before (re-sent after a
 // reconnect or a coordinator restart) gets the same result again without

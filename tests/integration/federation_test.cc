@@ -129,6 +129,89 @@ TEST_CASE("a node's disclosure gate refusal reaches the researcher by rule", "[i
   CHECK_THAT(summary.err, Catch::Contains("hospital-"));
 }
 
+// True once `pid` has exited: no such process, or a zombie nobody reaped yet
+// (a sandbox daemon's parent is long gone). A zombie holds no port or lock.
+bool Exited(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  size_t paren = line.rfind(')');
+  return paren == std::string::npos || line.compare(paren, 3, ") Z") == 0;
+}
+
+bool AllConnected(const Scratch& dir, size_t nodes) {
+  RunResult list = RunSpoor(Client(dir, {"nodes", "--json"}));
+  if (list.exit_code != 0) return false;
+  nlohmann::json json = list.Json();
+  size_t connected = 0;
+  for (const auto& node : json["nodes"]) connected += node["connected"] == true;
+  return connected == nodes;
+}
+
+TEST_CASE("min_sites: the coordinator refuses too few nodes; a node refuses what gets past",
+          "[integration]") {
+  Scratch dir;
+  REQUIRE(RunSpoor(ThreeHospitals(dir)).exit_code == 0);
+  // The coordinator's default minimum is 3: two named nodes are refused at
+  // submit, with what to do.
+  RunResult two = RunSpoor(Client(dir, {"summary", "--dataset", "cohort", "--vars", "age",
+                                        "--nodes", "hospital-a,hospital-b", "--json"}));
+  CHECK(two.exit_code == 1);
+  CHECK(two.out.empty());
+  CHECK_THAT(two.err, Catch::Contains("min_sites") && Catch::Contains("2 node(s)") &&
+                          Catch::Contains("--nodes"));
+  CHECK(std::count(two.err.begin(), two.err.end(), '\n') == 1);
+
+  // A coordinator whose operator set min_sites = 1 lets a one-node job
+  // through; the node's own minimum (the default 3) still refuses it.
+  pid_t coordinator = SandboxPid(dir.path(), "coordinator");
+  ::kill(coordinator, SIGTERM);
+  std::string address = *ReadFile(dir / "coordinator/address");
+  address.erase(address.find_last_not_of("\n") + 1);
+  std::string toml = *ReadFile(dir / "coordinator.toml");
+  toml = std::regex_replace(toml, std::regex("127\\.0\\.0\\.1:0"), address);
+  REQUIRE(
+      WriteFileAtomically(dir / "coordinator.toml", toml + "\n[disclosure]\nmin_sites = 1\n").ok());
+  REQUIRE(Eventually(10, [&] { return Exited(coordinator); }));
+  pid_t again = StartSpoor({"coordinator", "--config", dir / "coordinator.toml"},
+                           dir / "logs/coordinator.log");
+  REQUIRE(Eventually(30, [&] { return AllConnected(dir, 3); }));
+  RunResult one = RunSpoor(Client(
+      dir, {"summary", "--dataset", "cohort", "--vars", "age", "--nodes", "hospital-a", "--json"}));
+  CHECK(one.exit_code == 1);
+  CHECK(one.out.empty());
+  CHECK_THAT(one.err, Catch::Contains("hospital-a refused") && Catch::Contains("min_sites"));
+  CHECK(std::count(one.err.begin(), one.err.end(), '\n') == 1);
+  std::string audit = dir / "nodes/hospital-a/audit.jsonl";
+  CHECK(CountInFile(audit, "\"task_refused\"") == 1);
+  CHECK(CountInFile(audit, "\"min_sites\"") == 1);
+  CHECK(CountInFile(audit, "\"task_released\"") == 0);
+  CHECK(VerifyAuditLog(audit).ok());
+  ::kill(again, SIGTERM);
+  CHECK(WaitExit(again) == 0);
+}
+
+TEST_CASE("a sandbox of two nodes lowers min_sites to two, says why, and runs jobs",
+          "[integration]") {
+  Scratch dir;
+  RunResult start =
+      RunSpoor({"sandbox", "start", "--dir", dir.path(), "--node", "hospital-a=" + ExampleCsv("a"),
+                "--node", "hospital-b=" + ExampleCsv("b")});
+  INFO(start.err);
+  REQUIRE(start.exit_code == 0);
+  for (std::string toml : {"coordinator.toml", "nodes/hospital-a.toml", "nodes/hospital-b.toml"}) {
+    std::string text = *ReadFile(dir / toml);
+    INFO(toml << ":\n" << text);
+    CHECK_THAT(text,
+               Catch::Contains("\nmin_sites = 2\n") && Catch::Contains("# This sandbox has 2"));
+  }
+  RunResult summary =
+      RunSpoor(Client(dir, {"summary", "--dataset", "cohort", "--vars", "age", "--json"}));
+  INFO(summary.err);
+  REQUIRE(summary.exit_code == 0);
+  CHECK(summary.Json()["variables"][0]["sites"] == 2);
+}
+
 TEST_CASE("a node killed mid-job fails the job after node_timeout, naming the node",
           "[integration]") {
   Scratch dir;
