@@ -4,6 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "algorithms/count.h"
+#include "algorithms/crosstab.h"
+#include "algorithms/glm.h"
+#include "algorithms/km.h"
 #include "algorithms/summary.h"
 
 namespace spoor {
@@ -35,6 +38,9 @@ std::unique_ptr<AlgorithmRegistry> MakeBuiltinRegistry() {
   auto registry = std::make_unique<AlgorithmRegistry>();
   // Names are distinct by construction, so Register cannot fail here.
   (void)registry->Register(std::make_unique<CountAlgorithm>());
+  (void)registry->Register(std::make_unique<CrosstabAlgorithm>());
+  (void)registry->Register(std::make_unique<GlmAlgorithm>());
+  (void)registry->Register(std::make_unique<KmAlgorithm>());
   (void)registry->Register(std::make_unique<SummaryAlgorithm>());
   return registry;
 }
@@ -59,6 +65,57 @@ void SetTextList(v1::Parameters& parameters, std::string_view key,
   v1::TextList* list = (*parameters.mutable_values())[std::string(key)].mutable_texts();
   list->clear_values();
   for (const std::string& v : values) list->add_values(v);
+}
+
+const v1::Value* FindParameter(const v1::Parameters& parameters, std::string_view key) {
+  auto it = parameters.values().find(std::string(key));
+  return it == parameters.values().end() ? nullptr : &it->second;
+}
+
+absl::StatusOr<std::string> GetText(const v1::Parameters& parameters, std::string_view key) {
+  const v1::Value* value = FindParameter(parameters, key);
+  if (value == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("parameter '", std::string(key), "' is required"));
+  }
+  if (value->has_text()) return value->text();
+  if (value->has_texts() && value->texts().values_size() == 1) return value->texts().values(0);
+  return absl::InvalidArgumentError(
+      absl::StrCat("parameter '", std::string(key), "' must be one text"));
+}
+
+absl::StatusOr<double> GetNumber(const v1::Parameters& parameters, std::string_view key,
+                                 double fallback) {
+  const v1::Value* value = FindParameter(parameters, key);
+  if (value == nullptr) return fallback;
+  if (value->has_number()) return value->number();
+  if (value->has_integer()) return static_cast<double>(value->integer());
+  return absl::InvalidArgumentError(
+      absl::StrCat("parameter '", std::string(key), "' must be a number"));
+}
+
+absl::StatusOr<std::vector<double>> GetNumbers(const v1::Parameters& parameters,
+                                               std::string_view key) {
+  const v1::Value* value = FindParameter(parameters, key);
+  if (value == nullptr || !value->has_numbers()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("parameter '", std::string(key), "' must be a list of numbers"));
+  }
+  return std::vector<double>(value->numbers().values().begin(), value->numbers().values().end());
+}
+
+void SetText(v1::Parameters& parameters, std::string_view key, std::string value) {
+  (*parameters.mutable_values())[std::string(key)].set_text(std::move(value));
+}
+
+void SetNumber(v1::Parameters& parameters, std::string_view key, double value) {
+  (*parameters.mutable_values())[std::string(key)].set_number(value);
+}
+
+void SetNumbers(v1::Parameters& parameters, std::string_view key,
+                const std::vector<double>& values) {
+  v1::NumberList* list = (*parameters.mutable_values())[std::string(key)].mutable_numbers();
+  list->clear_values();
+  for (double v : values) list->add_values(v);
 }
 
 }  // namespace spoor

@@ -103,6 +103,28 @@ absl::StatusOr<std::vector<std::string>> GetTextList(const v1::Parameters& param
 void SetTextList(v1::Parameters& parameters, std::string_view key,
                  const std::vector<std::string>& values);
 
+// The value under `key`, or nullptr when absent.
+const v1::Value* FindParameter(const v1::Parameters& parameters, std::string_view key);
+
+// One text under `key` (a text, or a list of exactly one). INVALID_ARGUMENT
+// naming the key when absent or of another type.
+absl::StatusOr<std::string> GetText(const v1::Parameters& parameters, std::string_view key);
+
+// A number under `key` (a number or an integer); `fallback` when absent.
+// INVALID_ARGUMENT naming the key when of another type.
+absl::StatusOr<double> GetNumber(const v1::Parameters& parameters, std::string_view key,
+                                 double fallback);
+
+// The numbers under `key` (a number list); INVALID_ARGUMENT naming the key
+// when absent or of another type.
+absl::StatusOr<std::vector<double>> GetNumbers(const v1::Parameters& parameters,
+                                               std::string_view key);
+
+void SetText(v1::Parameters& parameters, std::string_view key, std::string value);
+void SetNumber(v1::Parameters& parameters, std::string_view key, double value);
+void SetNumbers(v1::Parameters& parameters, std::string_view key,
+                const std::vector<double>& values);
+
 }  // namespace spoor
 
 #endif  // SPOOR_ALGORITHMS_ALGORITHM_H_

@@ -87,4 +87,25 @@ size_t DataFrame::memory_bytes() const {
   return bytes;
 }
 
+DataFrame DataFrame::SelectRows(const std::vector<size_t>& rows) const {
+  DataFrame out;
+  out.columns_.reserve(columns_.size());
+  for (const Column& column : columns_) {
+    if (column.type() == ColumnType::kNumeric) {
+      std::vector<double> values;
+      values.reserve(rows.size());
+      for (size_t r : rows) values.push_back(column.numbers()[r]);
+      out.columns_.push_back(Column::Numeric(column.name(), std::move(values)));
+    } else {
+      std::vector<int32_t> codes;
+      codes.reserve(rows.size());
+      for (size_t r : rows) codes.push_back(column.codes()[r]);
+      out.columns_.push_back(Column::Categorical(column.name(), column.levels(), std::move(codes)));
+    }
+  }
+  out.index_ = index_;
+  out.num_rows_ = rows.size();
+  return out;
+}
+
 }  // namespace spoor

@@ -68,6 +68,10 @@ class DataFrame {
   const Column* Find(std::string_view name) const;
   size_t memory_bytes() const;
 
+  // A frame of the given rows (indices < num_rows(), in the order given),
+  // every column kept; categorical levels are kept as they are.
+  DataFrame SelectRows(const std::vector<size_t>& rows) const;
+
  private:
   std::vector<Column> columns_;
   absl::flat_hash_map<std::string, size_t> index_;

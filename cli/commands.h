@@ -55,6 +55,17 @@ struct SummaryOptions {
 absl::Status SummaryCommand(const std::string& config_path, const SummaryOptions& options,
                             const OutputOptions& output);
 
+struct GlmOptions {
+  std::string dataset;
+  std::string formula;
+  std::string family = "gaussian";
+  std::string weights;     // a numeric column of prior weights, optional
+  int max_iterations = 0;  // 0: the algorithm's default (25)
+  std::vector<std::string> nodes;
+};
+absl::Status GlmCommand(const std::string& config_path, const GlmOptions& options,
+                        const OutputOptions& output);
+
 // Writes a synthetic cohort CSV (deterministic for a given seed) for the
 // sandbox's --nodes N.
 absl::Status WriteSyntheticCohort(const std::string& path, int rows, uint64_t seed);

@@ -4,7 +4,7 @@
 //   spoor node --config node.toml                   a node daemon
 //   spoor pki init|issue ...                        the consortium PKI
 //   spoor sandbox start|stop ...                    a local federation
-//   spoor [--config client.toml] nodes|jobs|job|summary ...   researchers
+//   spoor [--config client.toml] nodes|jobs|job|summary|glm ...   researchers
 //
 // Exit codes: 0 success, 1 the command failed (one line on stderr says why
 // and what to do), 2 the command line itself was wrong.
@@ -121,6 +121,22 @@ int main(int argc, char** argv) {
     summary_options.vars = absl::StrSplit(vars, ',', absl::SkipWhitespace());
     status = spoor::SummaryCommand(client_config, summary_options, output);
   });
+
+  spoor::GlmOptions glm_options;
+  CLI::App* glm = app.add_subcommand(
+      "glm", "generalised linear model over all nodes, equal to R's glm on the pooled data");
+  glm->add_option("--dataset", glm_options.dataset, "dataset name")->required();
+  glm->add_option("--formula", glm_options.formula, "R formula, e.g. \"y ~ age + factor(stage)\"")
+      ->required();
+  glm->add_option("--family", glm_options.family, "gaussian (default), binomial or poisson")
+      ->check(CLI::IsMember({"gaussian", "binomial", "poisson"}));
+  glm->add_option("--weights", glm_options.weights, "numeric column of prior weights");
+  glm->add_option("--max-iterations", glm_options.max_iterations,
+                  "IRLS iterations at most (default 25, as glm.control)");
+  glm->add_option("--nodes", glm_options.nodes, "only these nodes (default: all)")
+      ->delimiter(',');
+  glm->add_flag("--json", output.json, "print JSON");
+  glm->callback([&] { status = spoor::GlmCommand(client_config, glm_options, output); });
 
   try {
     app.parse(argc, argv);

@@ -75,6 +75,99 @@ std::string SummaryToTable(const v1::SummaryResult& summary) {
                       Align::kRight});
 }
 
+std::string FormatPValue(double p) {
+  if (std::isnan(p)) return "NA";
+  if (p < 2e-16) return "< 2e-16";
+  return FormatNumber(p, 3);
+}
+
+nlohmann::ordered_json GlmToJson(const v1::GlmResult& glm) {
+  nlohmann::ordered_json coefficients = nlohmann::ordered_json::array();
+  for (const v1::Coefficient& c : glm.coefficients()) {
+    coefficients.push_back({{"term", c.term()},
+                            {"estimate", JsonNumber(c.estimate())},
+                            {"std_error", JsonNumber(c.std_error())},
+                            {"statistic", JsonNumber(c.statistic())},
+                            {"p_value", JsonNumber(c.p_value())},
+                            {"conf_low", JsonNumber(c.conf_low())},
+                            {"conf_high", JsonNumber(c.conf_high())},
+                            {"aliased", c.aliased()}});
+  }
+  return {{"family", glm.family()},
+          {"link", glm.link()},
+          {"coefficients", std::move(coefficients)},
+          {"deviance", JsonNumber(glm.deviance())},
+          {"null_deviance", JsonNumber(glm.null_deviance())},
+          {"df_residual", glm.df_residual()},
+          {"df_null", glm.df_null()},
+          {"aic", JsonNumber(glm.aic())},
+          {"dispersion", JsonNumber(glm.dispersion())},
+          {"iterations", glm.iterations()},
+          {"converged", glm.converged()},
+          {"n", glm.n()},
+          {"warnings", std::vector<std::string>(glm.warnings().begin(), glm.warnings().end())}};
+}
+
+std::string GlmToText(const v1::GlmResult& glm) {
+  const bool t = glm.family() == "gaussian";
+  std::vector<std::vector<std::string>> rows;
+  bool aliased = false;
+  for (const v1::Coefficient& c : glm.coefficients()) {
+    if (c.aliased()) {
+      aliased = true;
+      rows.push_back({c.term(), "NA", "NA", "NA", "NA", "NA", "NA"});
+      continue;
+    }
+    rows.push_back({c.term(), FormatNumber(c.estimate()), FormatNumber(c.std_error()),
+                    FormatNumber(c.statistic(), 4), FormatPValue(c.p_value()),
+                    FormatNumber(c.conf_low()), FormatNumber(c.conf_high())});
+  }
+  std::string out = FormatTable(
+      {"term", "estimate", "std_error", t ? "t value" : "z value", t ? "Pr(>|t|)" : "Pr(>|z|)",
+       "2.5 %", "97.5 %"},
+      rows,
+      {Align::kLeft, Align::kRight, Align::kRight, Align::kRight, Align::kRight, Align::kRight,
+       Align::kRight});
+  if (aliased) out += "(terms marked NA are aliased: linearly dependent on the terms before them)\n";
+  absl::StrAppend(&out, "\n(Dispersion parameter for ", glm.family(), " family taken to be ",
+                  FormatNumber(glm.dispersion()), ")\n");
+  absl::StrAppend(&out, "    Null deviance: ", FormatNumber(glm.null_deviance()), "  on ",
+                  glm.df_null(), " degrees of freedom\n");
+  absl::StrAppend(&out, "Residual deviance: ", FormatNumber(glm.deviance()), "  on ",
+                  glm.df_residual(), " degrees of freedom\n");
+  absl::StrAppend(&out, "AIC: ", FormatNumber(glm.aic()), "\n");
+  absl::StrAppend(&out, "Number of Fisher Scoring iterations: ", glm.iterations(), "\n");
+  absl::StrAppend(&out, "Complete cases: ", glm.n(), "\n");
+  for (const std::string& w : glm.warnings()) absl::StrAppend(&out, "Warning: ", w, "\n");
+  return out;
+}
+
+nlohmann::ordered_json ResultToJson(const v1::Result& result) {
+  switch (result.kind_case()) {
+    case v1::Result::kSummary:
+      return SummaryToJson(result.summary());
+    case v1::Result::kCount:
+      return {{"records", result.count().records()}};
+    case v1::Result::kGlm:
+      return GlmToJson(result.glm());
+    default:
+      return nullptr;
+  }
+}
+
+std::string ResultToText(const v1::Result& result) {
+  switch (result.kind_case()) {
+    case v1::Result::kSummary:
+      return SummaryToTable(result.summary());
+    case v1::Result::kCount:
+      return absl::StrCat("records: ", result.count().records(), "\n");
+    case v1::Result::kGlm:
+      return GlmToText(result.glm());
+    default:
+      return "";
+  }
+}
+
 std::string JobStateName(v1::JobState state) {
   switch (state) {
     case v1::JOB_STATE_RUNNING: return "running";

@@ -28,6 +28,19 @@ nlohmann::ordered_json JsonNumber(double value);
 nlohmann::ordered_json SummaryToJson(const v1::SummaryResult& summary);
 std::string SummaryToTable(const v1::SummaryResult& summary);
 
+// R's format.pval for summary tables: "< 2e-16" below machine precision,
+// else three significant digits.
+std::string FormatPValue(double p);
+
+nlohmann::ordered_json GlmToJson(const v1::GlmResult& glm);
+// R's summary.glm layout: the coefficient table with 95% Wald intervals,
+// then dispersion, deviances, AIC, iterations and any warnings.
+std::string GlmToText(const v1::GlmResult& glm);
+
+// Any result, for `spoor job`: JSON, or text (empty when there is none).
+nlohmann::ordered_json ResultToJson(const v1::Result& result);
+std::string ResultToText(const v1::Result& result);
+
 nlohmann::ordered_json JobToJson(const v1::Job& job);
 nlohmann::ordered_json NodeToJson(const v1::NodeStatus& node);
 

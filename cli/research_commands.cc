@@ -90,7 +90,7 @@ absl::Status ShowJobCommand(const std::string& config_path, const std::string& j
   SPOOR_ASSIGN_OR_RETURN(auto client, Connect(config_path));
   SPOOR_ASSIGN_OR_RETURN(v1::Job job, client->GetJob(job_id));
   nlohmann::ordered_json j = JobToJson(job);
-  if (job.result().has_summary()) j["result"] = SummaryToJson(job.result().summary());
+  if (job.state() == v1::JOB_STATE_SUCCEEDED) j["result"] = ResultToJson(job.result());
   if (output.json) {
     PrintJson(j);
     return absl::OkStatus();
@@ -100,9 +100,35 @@ absl::Status ShowJobCommand(const std::string& config_path, const std::string& j
     std::cout << key << ": " << (value.is_string() ? value.get<std::string>() : value.dump())
               << "\n";
   }
-  if (job.result().has_summary()) std::cout << "\n" << SummaryToTable(job.result().summary());
+  std::string text = ResultToText(job.result());
+  if (!text.empty()) std::cout << "\n" << text;
   return absl::OkStatus();
 }
+
+namespace {
+
+// Submits `spec`, follows it (with progress on a terminal), and checks that
+// it succeeded with a result of the expected kind.
+absl::StatusOr<v1::Job> RunAnalysis(const std::string& config_path, const v1::JobSpec& spec,
+                                    const OutputOptions& output, v1::Result::KindCase kind) {
+  SPOOR_ASSIGN_OR_RETURN(auto client, Connect(config_path));
+  SPOOR_ASSIGN_OR_RETURN(v1::Job job, client->RunJob(spec, ::isatty(STDERR_FILENO) && !output.json));
+  SPOOR_RETURN_IF_ERROR(JobOutcome(job));
+  if (job.result().kind_case() != kind) {
+    return absl::InternalError(absl::StrCat("the coordinator returned no ", spec.algorithm(),
+                                            " result; is it the same spoor version?"));
+  }
+  return job;
+}
+
+// The line above a result table: what ran where.
+std::string Heading(const std::string& what, const v1::Job& job) {
+  return absl::StrCat(what, " of dataset '", job.spec().dataset(), "' over ",
+                      job.participants_size(), " node(s): ", absl::StrJoin(job.participants(), ", "),
+                      "\n\n");
+}
+
+}  // namespace
 
 absl::Status SummaryCommand(const std::string& config_path, const SummaryOptions& options,
                             const OutputOptions& output) {
@@ -111,19 +137,35 @@ absl::Status SummaryCommand(const std::string& config_path, const SummaryOptions
   spec.set_dataset(options.dataset);
   SetTextList(*spec.mutable_parameters(), "vars", options.vars);
   for (const std::string& node : options.nodes) spec.add_nodes(node);
-  SPOOR_ASSIGN_OR_RETURN(auto client, Connect(config_path));
-  SPOOR_ASSIGN_OR_RETURN(v1::Job job, client->RunJob(spec, ::isatty(STDERR_FILENO) && !output.json));
-  SPOOR_RETURN_IF_ERROR(JobOutcome(job));
-  if (!job.result().has_summary()) {
-    return absl::InternalError("the coordinator returned no summary result");
-  }
+  SPOOR_ASSIGN_OR_RETURN(v1::Job job,
+                         RunAnalysis(config_path, spec, output, v1::Result::kSummary));
   if (output.json) {
     PrintJson(SummaryToJson(job.result().summary()));
   } else {
-    std::cout << "summary of dataset '" << options.dataset << "' over "
-              << job.participants_size() << " node(s): " << absl::StrJoin(job.participants(), ", ")
-              << "\n\n"
-              << SummaryToTable(job.result().summary());
+    std::cout << Heading("summary", job) << SummaryToTable(job.result().summary());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status GlmCommand(const std::string& config_path, const GlmOptions& options,
+                        const OutputOptions& output) {
+  v1::JobSpec spec;
+  spec.set_algorithm("glm");
+  spec.set_dataset(options.dataset);
+  v1::Parameters& parameters = *spec.mutable_parameters();
+  SetText(parameters, "formula", options.formula);
+  SetText(parameters, "family", options.family);
+  if (!options.weights.empty()) SetText(parameters, "weights", options.weights);
+  if (options.max_iterations > 0) SetNumber(parameters, "max_iterations", options.max_iterations);
+  for (const std::string& node : options.nodes) spec.add_nodes(node);
+  SPOOR_ASSIGN_OR_RETURN(v1::Job job, RunAnalysis(config_path, spec, output, v1::Result::kGlm));
+  if (output.json) {
+    PrintJson(GlmToJson(job.result().glm()));
+  } else {
+    std::cout << Heading(absl::StrCat("glm ", options.formula, " (", job.result().glm().family(),
+                                      ", ", job.result().glm().link(), " link)"),
+                         job)
+              << GlmToText(job.result().glm());
   }
   return absl::OkStatus();
 }

@@ -1,0 +1,198 @@
+#include "algorithms/glm.h"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "algorithms/csv_reader.h"
+#include "algorithms/disclosure_gate.h"
+#include "catch2/catch.hpp"
+#include "nlohmann/json.hpp"
+
+namespace spoor {
+namespace {
+
+// Fixtures from tests/reference/glm.R (R's glm() on the pooled data of three
+// sites); tests run from the repository root.
+constexpr char kReference[] = "tests/reference/";
+
+std::vector<DataFrame> Sites() {
+  std::vector<DataFrame> sites;
+  for (int i = 1; i <= 3; ++i) {
+    absl::StatusOr<DataFrame> frame =
+        ReadCsvFile(std::string(kReference) + "glm_site" + std::to_string(i) + ".csv");
+    REQUIRE(frame.ok());
+    sites.push_back(*std::move(frame));
+  }
+  return sites;
+}
+
+nlohmann::json Expected() {
+  std::ifstream in(std::string(kReference) + "glm_expected.json");
+  REQUIRE(in.good());
+  return nlohmann::json::parse(in);
+}
+
+v1::Parameters Params(const std::string& formula, const std::string& family,
+                      const std::string& weights = "", int max_iterations = 25) {
+  v1::Parameters p;
+  SetText(p, "formula", formula);
+  SetText(p, "family", family);
+  if (!weights.empty()) SetText(p, "weights", weights);
+  SetNumber(p, "max_iterations", max_iterations);
+  return p;
+}
+
+// Runs the job's rounds as the coordinator would, every aggregate through a
+// default disclosure gate. Returns the final result or the first error.
+absl::StatusOr<v1::Result> RunFederated(const v1::Parameters& params,
+                                        const std::vector<DataFrame>& sites, int* rounds = nullptr) {
+  GlmAlgorithm glm;
+  absl::Status valid = glm.ValidateParameters(params);
+  if (!valid.ok()) return valid;
+  absl::StatusOr<v1::Parameters> state = glm.Begin(params);
+  if (!state.ok()) return state.status();
+  DisclosureGate gate{DisclosureRules{}};
+  for (int round = 1; round <= 200; ++round) {
+    std::vector<NodeAggregate> aggregates;
+    for (size_t i = 0; i < sites.size(); ++i) {
+      absl::StatusOr<v1::Aggregate> local = glm.Local({params, *state, round, sites[i]});
+      if (!local.ok()) return local.status();
+      if (std::optional<GateRefusal> refusal = gate.Check(*local)) {
+        return absl::PermissionDeniedError(refusal->rule);
+      }
+      aggregates.push_back({"site" + std::to_string(i + 1), *std::move(local)});
+    }
+    absl::StatusOr<CentralStep> step = glm.Central({params, *state, round, aggregates});
+    if (!step.ok()) return step.status();
+    if (step->done) {
+      if (rounds != nullptr) *rounds = round;
+      return step->result;
+    }
+    *state = step->next_round_state;
+  }
+  return absl::DeadlineExceededError("too many rounds");
+}
+
+double RelativeDifference(double a, double b) {
+  if (a == b) return 0;
+  return std::abs(a - b) / std::max(std::abs(a), std::abs(b));
+}
+
+// R prints p-values below 2e-16 as "< 2e-16" but stores them exactly; tiny
+// ones are compared on the log scale.
+void CheckPValue(double got, double want) {
+  if (want == 0) {
+    CHECK(got < 1e-300);
+  } else if (want < 1e-100) {
+    CHECK(std::abs(std::log(got) - std::log(want)) < 1e-6 * std::abs(std::log(want)));
+  } else {
+    CHECK(RelativeDifference(got, want) <= 1e-6);
+  }
+}
+
+TEST_CASE("glm: every reference model equals R's glm on the pooled data", "[glm]") {
+  const std::vector<DataFrame> sites = Sites();
+  for (const nlohmann::json& model : Expected()) {
+    const std::string formula = model["formula"];
+    INFO(formula << " (" << model["family"].get<std::string>() << ", weights "
+                 << model["weights"].dump() << ", maxit " << model["max_iterations"] << ")");
+    absl::StatusOr<v1::Result> result = RunFederated(
+        Params(formula, model["family"],
+               model["weights"].is_null() ? "" : model["weights"].get<std::string>(),
+               model["max_iterations"]),
+        sites);
+    REQUIRE(result.ok());
+    const v1::GlmResult& glm = result->glm();
+    REQUIRE(glm.coefficients_size() == static_cast<int>(model["coefficients"].size()));
+    for (int i = 0; i < glm.coefficients_size(); ++i) {
+      const v1::Coefficient& got = glm.coefficients(i);
+      const nlohmann::json& want = model["coefficients"][static_cast<size_t>(i)];
+      INFO("term " << want["term"].get<std::string>());
+      CHECK(got.term() == want["term"].get<std::string>());
+      CHECK(got.aliased() == want["aliased"].get<bool>());
+      if (got.aliased()) {
+        CHECK(std::isnan(got.estimate()));
+        continue;
+      }
+      CHECK(RelativeDifference(got.estimate(), want["estimate"]) <= 1e-8);
+      CHECK(RelativeDifference(got.std_error(), want["std_error"]) <= 1e-8);
+      CHECK(RelativeDifference(got.statistic(), want["statistic"]) <= 1e-8);
+      CheckPValue(got.p_value(), want["p_value"]);
+      CHECK(got.conf_low() < got.estimate());
+      CHECK(got.conf_high() > got.estimate());
+    }
+    CHECK(RelativeDifference(glm.deviance(), model["deviance"]) <= 1e-10);
+    CHECK(RelativeDifference(glm.null_deviance(), model["null_deviance"]) <= 1e-10);
+    CHECK(glm.df_residual() == model["df_residual"].get<int64_t>());
+    CHECK(glm.df_null() == model["df_null"].get<int64_t>());
+    CHECK(RelativeDifference(glm.aic(), model["aic"]) <= 1e-10);
+    CHECK(RelativeDifference(glm.dispersion(), model["dispersion"]) <= 1e-10);
+    CHECK(glm.iterations() == model["iterations"].get<int>());
+    CHECK(glm.converged() == model["converged"].get<bool>());
+    CHECK(glm.n() == model["n"].get<int64_t>());
+    std::vector<std::string> warnings(glm.warnings().begin(), glm.warnings().end());
+    CHECK(warnings == model["warnings"].get<std::vector<std::string>>());
+  }
+}
+
+TEST_CASE("glm: a fit R reports with K iterations takes K + 1 fit rounds", "[glm]") {
+  int rounds = 0;
+  absl::StatusOr<v1::Result> result =
+      RunFederated(Params("y_gauss ~ age + sex", "gaussian"), Sites(), &rounds);
+  REQUIRE(result.ok());
+  CHECK(result->glm().iterations() == 2);
+  CHECK(rounds == 1 + 3);  // levels, then fits at mustart, beta_1 and beta_2
+}
+
+TEST_CASE("glm: parameters are checked before any node sees the job", "[glm]") {
+  GlmAlgorithm glm;
+  CHECK(absl::IsInvalidArgument(glm.ValidateParameters(Params("y ~ x", "gamma"))));
+  CHECK(absl::IsInvalidArgument(glm.ValidateParameters(Params("y ~ ", "gaussian"))));
+  CHECK(absl::IsInvalidArgument(glm.ValidateParameters(Params("Surv(t, e) ~ x", "gaussian"))));
+  CHECK(absl::IsInvalidArgument(glm.ValidateParameters(Params("y ~ x", "gaussian", "", 0))));
+  v1::Parameters no_family;
+  SetText(no_family, "formula", "y ~ x");
+  absl::Status status = glm.ValidateParameters(no_family);
+  CHECK(absl::IsInvalidArgument(status));
+  CHECK(std::string(status.message()).find("family") != std::string::npos);
+}
+
+TEST_CASE("glm: node errors name the variable, never a value", "[glm]") {
+  const std::vector<DataFrame> sites = Sites();
+  absl::StatusOr<v1::Result> missing =
+      RunFederated(Params("y_gauss ~ age + cholesterol", "gaussian"), sites);
+  REQUIRE(absl::IsFailedPrecondition(missing.status()));
+  CHECK(std::string(missing.status().message()).find("cholesterol") != std::string::npos);
+
+  absl::StatusOr<v1::Result> binomial = RunFederated(Params("y_gauss ~ age", "binomial"), sites);
+  REQUIRE(absl::IsInvalidArgument(binomial.status()));
+  CHECK(std::string(binomial.status().message()).find("y_gauss") != std::string::npos);
+
+  absl::StatusOr<v1::Result> poisson = RunFederated(Params("age ~ y_gauss", "poisson"), sites);
+  REQUIRE(poisson.ok());  // ages are positive: a valid if odd model
+
+  absl::StatusOr<v1::Result> weights =
+      RunFederated(Params("y_gauss ~ age", "gaussian", "sex"), sites);
+  REQUIRE(absl::IsInvalidArgument(weights.status()));
+  CHECK(std::string(weights.status().message()).find("sex") != std::string::npos);
+}
+
+TEST_CASE("glm: the disclosure gate judges the cross-products like any block", "[glm]") {
+  // A node with fewer complete cases than the gate's minimum is refused.
+  absl::StatusOr<DataFrame> small = ParseCsv("y,x\n1,2\n2,3\n3,5\n4,4\n", "small");
+  REQUIRE(small.ok());
+  std::vector<DataFrame> sites = Sites();
+  sites.push_back(*std::move(small));
+  absl::StatusOr<v1::Result> result = RunFederated(Params("y_gauss ~ age", "gaussian"), sites);
+  CHECK(absl::IsFailedPrecondition(result.status()));  // site 4 lacks y_gauss
+  absl::StatusOr<DataFrame> tiny = ParseCsv("y_gauss,age\n1,2\n2,3\n3,5\n4,4\n", "tiny");
+  REQUIRE(tiny.ok());
+  sites.back() = *std::move(tiny);
+  result = RunFederated(Params("y_gauss ~ age", "gaussian"), sites);
+  REQUIRE(absl::IsPermissionDenied(result.status()));
+  CHECK(result.status().message() == "min_records");
+}
+
+}  // namespace
+}  // namespace spoor
