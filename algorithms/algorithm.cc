@@ -4,9 +4,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "algorithms/count.h"
+#include "algorithms/cox.h"
 #include "algorithms/crosstab.h"
 #include "algorithms/glm.h"
 #include "algorithms/km.h"
+#include "algorithms/meta.h"
 #include "algorithms/summary.h"
 
 namespace spoor {
@@ -38,9 +40,11 @@ std::unique_ptr<AlgorithmRegistry> MakeBuiltinRegistry() {
   auto registry = std::make_unique<AlgorithmRegistry>();
   // Names are distinct by construction, so Register cannot fail here.
   (void)registry->Register(std::make_unique<CountAlgorithm>());
+  (void)registry->Register(std::make_unique<CoxAlgorithm>());
   (void)registry->Register(std::make_unique<CrosstabAlgorithm>());
   (void)registry->Register(std::make_unique<GlmAlgorithm>());
   (void)registry->Register(std::make_unique<KmAlgorithm>());
+  (void)registry->Register(std::make_unique<MetaAlgorithm>());
   (void)registry->Register(std::make_unique<SummaryAlgorithm>());
   return registry;
 }

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <deque>
 #include <initializer_list>
 #include <limits>
@@ -12,10 +10,10 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "algorithms/distributions.h"
 #include "algorithms/model_matrix.h"
+#include "algorithms/r_levels.h"
 #include "common/status.h"
 
 namespace spoor {
@@ -52,39 +50,6 @@ absl::StatusOr<Variables> GetVariables(const v1::Parameters& parameters) {
 
 std::string TableName(const Variables& v) { return absl::StrCat(v.rows, " x ", v.cols); }
 
-// R's as.character() of a double, which is how table() and factor() label a
-// numeric variable's levels (R 4.2): at most 15 significant digits, in fixed
-// or scientific notation, whichever is narrower (fixed on a tie):
-// 2 -> "2", 2.5 -> "2.5", 1e5 -> "1e+05", 123456 -> "123456".
-// model_matrix.cc has a file-local helper for the same rule (factor(x) in
-// formulas); the two should become one shared function.
-std::string RLabel(double value) {
-  if (value == 0) return "0";  // also -0
-  char buffer[64];
-  // Rounded to 15 significant digits; trailing zeros of the mantissa are
-  // digits R does not need.
-  std::snprintf(buffer, sizeof(buffer), "%.14e", value);
-  const std::string rounded = buffer;
-  const size_t e = rounded.find('e');
-  const int exponent = std::atoi(rounded.c_str() + e + 1);
-  size_t last = e - 1;  // last mantissa digit kept
-  while (rounded[last] == '0') --last;
-  const int negative = value < 0 ? 1 : 0;
-  // Mantissa "d.ddd": digits are everything but the sign and the point.
-  const int significant = rounded[last] == '.' ? 1 : static_cast<int>(last) - negative;
-  const int decimals = std::max(0, significant - 1 - exponent);
-  const int fixed_width =
-      negative + (exponent >= 0 ? exponent + 1 : 1) + (decimals > 0 ? decimals + 1 : 0);
-  const int sci_width =
-      negative + (significant > 1 ? significant + 1 : 1) + (std::abs(exponent) >= 100 ? 5 : 4);
-  if (fixed_width <= sci_width) {
-    std::snprintf(buffer, sizeof(buffer), "%.*f", decimals, value);
-  } else {
-    std::snprintf(buffer, sizeof(buffer), "%.*e", significant - 1, value);
-  }
-  return buffer;
-}
-
 // One variable of the table at a node: each complete case's level label,
 // computed once per categorical code or distinct number, not per record.
 class LevelReader {
@@ -97,7 +62,7 @@ class LevelReader {
     double v = column_.numbers()[row];
     if (v == 0) v = 0;  // -0 and 0 are one level, "0"
     auto [it, inserted] = numeric_labels_.try_emplace(v, nullptr);
-    if (inserted) it->second = &labels_.emplace_back(RLabel(v));
+    if (inserted) it->second = &labels_.emplace_back(FormatRNumber(v));
     return *it->second;
   }
 
@@ -142,15 +107,7 @@ absl::StatusOr<v1::Aggregate> LevelsAggregate(const Variables& v, const NodeData
   v1::Aggregate aggregate;
   for (const auto& [column, name] :
        {std::pair{data.rows, &v.rows}, std::pair{data.cols, &v.cols}}) {
-    LevelReader reader(*column);
-    FactorLevels present;
-    std::vector<std::string>& labels = present[*name];
-    absl::flat_hash_set<std::string> seen;
-    for (size_t r : data.complete) {
-      const std::string& label = reader.Label(r);
-      if (seen.insert(label).second) labels.push_back(label);
-    }
-    labels = UnionLevels({present}).at(*name);  // R's order
+    const std::vector<std::string> labels = PresentLevels(*column, data.complete);  // R's order
     SPOOR_RETURN_IF_ERROR(CheckLevelCount(*name, labels.size(), "at this node"));
     v1::Block* block = aggregate.add_blocks();
     block->set_name(*name);

@@ -17,7 +17,7 @@
 // Records are the complete cases of (rows, cols), as table() drops NA. A
 // numeric variable is treated as a factor of its values, labelled as R's
 // as.character() labels them ("1", "2.5", "1e+05"). Levels are sorted as R
-// sorts factor levels (UnionLevels in model_matrix.h): numerically when
+// sorts factor levels (SortLevels in r_levels.h): numerically when
 // every level is a number, otherwise by bytes, which is R's order for ASCII
 // labels that do not mix case.
 //

@@ -1,6 +1,7 @@
 #include "algorithms/data_frame.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 #include <utility>
 
@@ -9,6 +10,14 @@
 #include "absl/strings/str_cat.h"
 
 namespace spoor {
+namespace {
+
+uint64_t NextFrameId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
 
 Column Column::Numeric(std::string name, std::vector<double> values) {
   Column column;
@@ -70,6 +79,7 @@ absl::StatusOr<DataFrame> DataFrame::Make(std::vector<Column> columns) {
     }
   }
   frame.num_rows_ = columns.empty() ? 0 : columns[0].size();
+  frame.id_ = NextFrameId();
   frame.columns_ = std::move(columns);
   return frame;
 }
@@ -105,6 +115,7 @@ DataFrame DataFrame::SelectRows(const std::vector<size_t>& rows) const {
   }
   out.index_ = index_;
   out.num_rows_ = rows.size();
+  out.id_ = NextFrameId();
   return out;
 }
 

@@ -68,6 +68,11 @@ class DataFrame {
   const Column* Find(std::string_view name) const;
   size_t memory_bytes() const;
 
+  // Unique per frame made by Make or SelectRows in this process (copies
+  // share it: they hold the same data), so that caches of derived data can
+  // tell a reloaded dataset from the one they were built from.
+  uint64_t id() const { return id_; }
+
   // A frame of the given rows (indices < num_rows(), in the order given),
   // every column kept; categorical levels are kept as they are.
   DataFrame SelectRows(const std::vector<size_t>& rows) const;
@@ -76,6 +81,7 @@ class DataFrame {
   std::vector<Column> columns_;
   absl::flat_hash_map<std::string, size_t> index_;
   size_t num_rows_ = 0;
+  uint64_t id_ = 0;
 };
 
 }  // namespace spoor

@@ -41,6 +41,21 @@ std::optional<GateRefusal> DisclosureGate::CheckBlock(const v1::Block& block) co
         "min_records", block,
         absl::StrCat("is backed by fewer records than the minimum (", rules_.min_records, ")"));
   }
+  if (block.kind() == v1::BLOCK_KIND_EVENT_TIMES && !rules_.allow_event_time_sums) {
+    return Refuse("event_time_sums", block,
+                  "holds values per individual event time, which this node's policy does not "
+                  "release (disclosure.allow_event_time_sums)");
+  }
+  if (block.kind() == v1::BLOCK_KIND_EXTREMES && !rules_.allow_extremes) {
+    return Refuse("extremes", block,
+                  "holds the smallest and largest values of a variable, which this node's policy "
+                  "does not release (disclosure.allow_extremes)");
+  }
+  if (block.kind() == v1::BLOCK_KIND_QUANTILE_COUNTS && !rules_.allow_quantiles) {
+    return Refuse("quantiles", block,
+                  "holds counts of values at or below thresholds for quantiles, which this "
+                  "node's policy does not release (disclosure.allow_quantiles)");
+  }
   // Rules by payload type: whichever algorithm made the block, a payload of
   // this type is judged the same way.
   switch (block.payload_case()) {

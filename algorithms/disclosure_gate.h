@@ -23,6 +23,21 @@
 //   max_levels              a levels block lists at most max_levels values
 //                           (default 40); a categorical variable with many
 //                           levels is often an identifier
+//   event_time_sums         a block of kind BLOCK_KIND_EVENT_TIMES (values per
+//                           individual event time: pooled Cox) is refused
+//                           unless allow_event_time_sums (default false)
+//   extremes                a block of kind BLOCK_KIND_EXTREMES (a node's
+//                           smallest and largest values of a variable:
+//                           individual values) is refused unless
+//                           allow_extremes (default false)
+//   quantiles               a block of kind BLOCK_KIND_QUANTILE_COUNTS (counts
+//                           of values at or below thresholds, for exact
+//                           quantiles by bisection) is refused unless
+//                           allow_quantiles (default true). Near a quantile
+//                           the thresholds are a few representable doubles
+//                           apart, so the counts say how many of the node's
+//                           values lie in that narrow interval, e.g. that it
+//                           holds the median
 //   min_sites               a job runs over at least min_sites nodes (default
 //                           3), so that a pooled result is not one or two
 //                           hospitals' data in disguise. Checked before the
@@ -50,6 +65,9 @@ struct DisclosureRules {
   double max_parameter_fraction = 0.33;
   int64_t max_levels = 40;
   int64_t min_sites = 3;
+  bool allow_event_time_sums = false;
+  bool allow_extremes = false;
+  bool allow_quantiles = true;
 };
 
 struct GateRefusal {

@@ -200,6 +200,54 @@ TEST_CASE("min_sites refuses jobs over fewer sites than the node's minimum", "[g
   CHECK(single.CheckSites(0).has_value());
 }
 
+TEST_CASE("event-time blocks leave only where the policy allows them", "[gate]") {
+  v1::Aggregate aggregate = WithBlock(100);
+  aggregate.mutable_blocks(0)->set_kind(v1::BLOCK_KIND_EVENT_TIMES);
+  DisclosureGate by_default{DisclosureRules{}};
+  std::optional<GateRefusal> refusal = by_default.Check(aggregate);
+  REQUIRE(refusal.has_value());
+  CHECK(refusal->rule == "event_time_sums");
+  CHECK_THAT(refusal->message, Catch::Contains("allow_event_time_sums"));
+  CHECK_FALSE(DisclosureGate({.allow_event_time_sums = true}).Check(aggregate).has_value());
+  // Other rules still apply to an allowed event-time block.
+  aggregate.mutable_blocks(0)->set_record_count(3);
+  CHECK(DisclosureGate({.allow_event_time_sums = true}).Check(aggregate)->rule == "min_records");
+}
+
+TEST_CASE("extremes leave only where the policy allows them", "[gate]") {
+  v1::Aggregate aggregate = WithBlock(100);
+  aggregate.mutable_blocks(0)->set_name("age/extremes");
+  aggregate.mutable_blocks(0)->set_kind(v1::BLOCK_KIND_EXTREMES);
+  std::optional<GateRefusal> refusal = DisclosureGate{DisclosureRules{}}.Check(aggregate);
+  REQUIRE(refusal.has_value());
+  CHECK(refusal->rule == "extremes");
+  CHECK_THAT(refusal->message, Catch::Contains("'age/extremes'"));
+  CHECK_THAT(refusal->message, Catch::Contains("allow_extremes"));
+  CHECK_THAT(refusal->message, !Catch::Contains("41.5"));
+  CHECK_FALSE(DisclosureGate({.allow_extremes = true}).Check(aggregate).has_value());
+  // Other rules still apply to allowed extremes.
+  aggregate.mutable_blocks(0)->set_record_count(3);
+  CHECK(DisclosureGate({.allow_extremes = true}).Check(aggregate)->rule == "min_records");
+}
+
+TEST_CASE("quantile counts leave unless the policy refuses them", "[gate]") {
+  v1::Aggregate aggregate = WithBlock(100);
+  aggregate.mutable_blocks(0)->set_name("age/below");
+  aggregate.mutable_blocks(0)->set_kind(v1::BLOCK_KIND_QUANTILE_COUNTS);
+  CHECK_FALSE(DisclosureGate{DisclosureRules{}}.Check(aggregate).has_value());
+  std::optional<GateRefusal> refusal = DisclosureGate({.allow_quantiles = false}).Check(aggregate);
+  REQUIRE(refusal.has_value());
+  CHECK(refusal->rule == "quantiles");
+  CHECK_THAT(refusal->message, Catch::Contains("'age/below'"));
+  CHECK_THAT(refusal->message, Catch::Contains("allow_quantiles"));
+  aggregate.mutable_blocks(0)->set_record_count(3);
+  CHECK(DisclosureGate{DisclosureRules{}}.Check(aggregate)->rule == "min_records");
+  // The kind, not the name, decides: a renamed block is judged the same.
+  aggregate.mutable_blocks(0)->set_record_count(100);
+  aggregate.mutable_blocks(0)->set_name("innocent");
+  CHECK(DisclosureGate({.allow_quantiles = false}).Check(aggregate)->rule == "quantiles");
+}
+
 TEST_CASE("every rule judges every block, whatever its name or position", "[gate]") {
   DisclosureGate gate(DisclosureRules{});
   v1::Aggregate aggregate = WithBlock(100);

@@ -6,13 +6,13 @@
 #include <numbers>
 #include <optional>
 
-#include "Eigen/Cholesky"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "algorithms/distributions.h"
 #include "algorithms/formula.h"
+#include "algorithms/gram_solve.h"
 #include "algorithms/model_matrix.h"
 #include "common/status.h"
 
@@ -67,9 +67,6 @@ enum Stat {
   kPositiveWeights,
   kStatCount
 };
-
-// Aliasing threshold on squared norms: see the header.
-constexpr double kAliasTolerance = 1e-10;
 
 enum class Family { kGaussian, kBinomial, kPoisson };
 
@@ -267,12 +264,18 @@ Eigen::VectorXd ToVector(const std::vector<double>& v) {
   return Eigen::Map<const Eigen::VectorXd>(v.data(), static_cast<Eigen::Index>(v.size()));
 }
 
+}  // namespace
+
 // The node's data for the model: complete cases over the formula's variables
 // and the weights, as R's model.frame with na.omit.
-struct LocalData {
+struct GlmAlgorithm::LocalData {
   ModelMatrix matrix;
   Eigen::VectorXd weights;
 };
+
+namespace {
+
+using LocalData = GlmAlgorithm::LocalData;
 
 // The frame restricted to complete cases over the formula's variables and
 // the weights; `storage` holds the copy when rows had to be dropped.
@@ -372,7 +375,7 @@ absl::StatusOr<v1::Aggregate> LocalFit(const Spec& spec, const LocalData& data,
   const Eigen::Index n = mm.x.rows();
   SPOOR_ASSIGN_OR_RETURN(double iteration, GetNumber(state, kIteration, 0));
 
-  Eigen::MatrixXd x = null_phase ? Eigen::MatrixXd::Ones(n, 1) : mm.x;
+  const Eigen::Index p = null_phase ? 1 : mm.x.cols();
   Eigen::VectorXd eta(n), mu(n);
   if (iteration == 0 && !null_phase) {
     for (Eigen::Index i = 0; i < n; ++i) eta[i] = fam.LinkFun(fam.MuStart(y[i], w[i]));
@@ -386,10 +389,11 @@ absl::StatusOr<v1::Aggregate> LocalFit(const Spec& spec, const LocalData& data,
     for (Eigen::Index i = 0; i < n; ++i) eta[i] = fam.LinkFun(fam.LinkInv(full_eta[i]));
   } else {
     SPOOR_ASSIGN_OR_RETURN(std::vector<double> beta, GetNumbers(state, kBeta));
-    if (static_cast<Eigen::Index>(beta.size()) != x.cols()) {
+    if (static_cast<Eigen::Index>(beta.size()) != p) {
       return absl::InvalidArgumentError("glm: the model's columns differ between nodes");
     }
-    eta = x * ToVector(beta) + mm.offset;
+    eta = null_phase ? Eigen::VectorXd(Eigen::VectorXd::Constant(n, beta[0]) + mm.offset)
+                     : Eigen::VectorXd(mm.x * ToVector(beta) + mm.offset);
   }
   for (Eigen::Index i = 0; i < n; ++i) mu[i] = fam.LinkInv(eta[i]);
 
@@ -424,10 +428,26 @@ absl::StatusOr<v1::Aggregate> LocalFit(const Spec& spec, const LocalData& data,
   stats[kN] = static_cast<double>(n);
   if (intercept && !wtdmu) stats[kNullDeviance] = kNaN;
 
-  Eigen::MatrixXd xw = x.array().colwise() * working_w.array();
+  // X'WX and X'Wz a block of rows at a time: no n x p temporary beside X.
+  Eigen::MatrixXd xtwx = Eigen::MatrixXd::Zero(p, p);
+  Eigen::VectorXd xtwz = Eigen::VectorXd::Zero(p);
+  if (null_phase) {
+    xtwx(0, 0) = working_w.sum();
+    xtwz[0] = working_w.dot(z);
+  } else {
+    constexpr Eigen::Index kChunk = 2048;
+    Eigen::MatrixXd scaled(std::min(kChunk, n), p);
+    for (Eigen::Index start = 0; start < n; start += kChunk) {
+      const Eigen::Index rows = std::min(kChunk, n - start);
+      const auto x_rows = mm.x.middleRows(start, rows);
+      scaled.topRows(rows) = x_rows.array().colwise() * working_w.segment(start, rows).array();
+      xtwx.noalias() += scaled.topRows(rows).transpose() * x_rows;
+      xtwz.noalias() += scaled.topRows(rows).transpose() * z.segment(start, rows);
+    }
+  }
   v1::Aggregate aggregate;
-  AddSymmetric(aggregate, kXtwx, n, xw.transpose() * x);
-  AddVector(aggregate, kXtwz, n, xw.transpose() * z);
+  AddSymmetric(aggregate, kXtwx, n, xtwx);
+  AddVector(aggregate, kXtwz, n, xtwz);
   AddVector(aggregate, kStats, n, stats);
   return aggregate;
 }
@@ -482,50 +502,6 @@ absl::StatusOr<Pooled> PoolFit(const CentralRequest& request, Eigen::Index p) {
   return pooled;
 }
 
-// The weighted least-squares step: solves X'WX beta = X'Wz over the columns
-// that are not aliased (see the header), aliased coefficients 0, as glm.fit
-// uses them between iterations.
-struct Solution {
-  Eigen::VectorXd beta;
-  std::vector<bool> aliased;
-};
-
-absl::StatusOr<Solution> Solve(const Eigen::MatrixXd& a, const Eigen::VectorXd& b) {
-  const Eigen::Index p = a.rows();
-  Solution out{Eigen::VectorXd::Zero(p), std::vector<bool>(static_cast<size_t>(p), false)};
-  // Unit diagonal first: the test below then compares squared norms.
-  Eigen::VectorXd scale(p);
-  for (Eigen::Index j = 0; j < p; ++j) scale[j] = a(j, j) > 0 ? 1 / std::sqrt(a(j, j)) : 0;
-  Eigen::MatrixXd s = scale.asDiagonal() * a * scale.asDiagonal();
-  std::vector<Eigen::Index> kept;
-  Eigen::MatrixXd l = Eigen::MatrixXd::Zero(p, p);  // Cholesky factor of the kept block
-  for (Eigen::Index j = 0; j < p; ++j) {
-    const auto k = static_cast<Eigen::Index>(kept.size());
-    Eigen::VectorXd col(k);
-    for (Eigen::Index i = 0; i < k; ++i) col[i] = s(kept[i], j);
-    Eigen::VectorXd v = l.topLeftCorner(k, k).triangularView<Eigen::Lower>().solve(col);
-    double residual = (scale[j] > 0 ? 1.0 : 0.0) - v.squaredNorm();
-    if (!(residual > kAliasTolerance)) {
-      out.aliased[j] = true;
-      continue;
-    }
-    l.block(k, 0, 1, k) = v.transpose();
-    l(k, k) = std::sqrt(residual);
-    kept.push_back(j);
-  }
-  if (kept.empty()) return absl::FailedPreconditionError("glm: every column of the model is aliased");
-  const auto k = static_cast<Eigen::Index>(kept.size());
-  Eigen::VectorXd rhs(k);
-  for (Eigen::Index i = 0; i < k; ++i) rhs[i] = scale[kept[i]] * b[kept[i]];
-  const auto lk = l.topLeftCorner(k, k).triangularView<Eigen::Lower>();
-  Eigen::VectorXd solved = lk.transpose().solve(lk.solve(rhs));
-  for (Eigen::Index i = 0; i < k; ++i) out.beta[kept[i]] = scale[kept[i]] * solved[i];
-  if (!out.beta.allFinite()) {
-    return absl::FailedPreconditionError("glm: the weighted least-squares step is not finite");
-  }
-  return out;
-}
-
 std::vector<double> MatrixToNumbers(const Eigen::MatrixXd& m) {
   return {m.data(), m.data() + m.size()};
 }
@@ -536,9 +512,9 @@ Eigen::MatrixXd NumbersToMatrix(const std::vector<double>& v, Eigen::Index p) {
 
 // Sets the state for the next IRLS round after a solve.
 absl::Status NextIteration(const Pooled& pooled, int next_iteration, v1::Parameters& state) {
-  SPOOR_ASSIGN_OR_RETURN(Solution solution, Solve(pooled.xtwx, pooled.xtwz));
+  SPOOR_ASSIGN_OR_RETURN(GramSolution solution, GramSolve(pooled.xtwx, pooled.xtwz));
   SetNumber(state, kIteration, next_iteration);
-  SetNumbers(state, kBeta, FromVector(solution.beta));
+  SetNumbers(state, kBeta, FromVector(solution.x));
   SetNumbers(state, kSolveXtwx, MatrixToNumbers(pooled.xtwx));
   std::vector<double> aliased;
   for (bool a : solution.aliased) aliased.push_back(a ? 1 : 0);
@@ -563,23 +539,11 @@ absl::StatusOr<v1::GlmResult> Summarise(const Spec& spec, const FactorLevels& le
   SPOOR_ASSIGN_OR_RETURN(std::vector<double> solve_xtwx, GetNumbers(state, kSolveXtwx));
   SPOOR_ASSIGN_OR_RETURN(std::vector<double> aliased_flags, GetNumbers(state, kAliased));
   const Eigen::MatrixXd xtwx = NumbersToMatrix(solve_xtwx, p);
-  std::vector<Eigen::Index> kept;
-  for (Eigen::Index j = 0; j < p; ++j) {
-    if (aliased_flags[static_cast<size_t>(j)] == 0) kept.push_back(j);
-  }
-  const auto rank = static_cast<Eigen::Index>(kept.size());
-  Eigen::MatrixXd sub(rank, rank);
-  for (Eigen::Index r = 0; r < rank; ++r)
-    for (Eigen::Index c = 0; c < rank; ++c) sub(r, c) = xtwx(kept[r], kept[c]);
-  // Inverse of the kept block through its equilibrated Cholesky factor.
-  Eigen::VectorXd scale = sub.diagonal().cwiseSqrt().cwiseInverse();
-  Eigen::LLT<Eigen::MatrixXd> llt(scale.asDiagonal() * sub * scale.asDiagonal());
-  if (llt.info() != Eigen::Success) {
-    return absl::FailedPreconditionError("glm: X'WX is not positive definite at the solution");
-  }
-  Eigen::MatrixXd inverse = scale.asDiagonal() *
-                            llt.solve(Eigen::MatrixXd::Identity(rank, rank)) *
-                            scale.asDiagonal();
+  std::vector<bool> aliased;
+  for (double flag : aliased_flags) aliased.push_back(flag != 0);
+  SPOOR_ASSIGN_OR_RETURN(Eigen::MatrixXd inverse, GramInverse(xtwx, aliased));
+  Eigen::Index rank = 0;
+  for (bool a : aliased) rank += a ? 0 : 1;
 
   const auto& s = pooled.stats;
   const double deviance = s[kDeviance];
@@ -599,7 +563,6 @@ absl::StatusOr<v1::GlmResult> Summarise(const Spec& spec, const FactorLevels& le
   result.set_family(spec.family.name);
   result.set_link(spec.family.link);
   const double z975 = NormalQuantile(0.975);
-  Eigen::Index k = 0;
   for (Eigen::Index j = 0; j < p; ++j) {
     v1::Coefficient* c = result.add_coefficients();
     c->set_term(names[static_cast<size_t>(j)]);
@@ -614,8 +577,7 @@ absl::StatusOr<v1::GlmResult> Summarise(const Spec& spec, const FactorLevels& le
       continue;
     }
     const double estimate = beta[static_cast<size_t>(j)];
-    const double se = std::sqrt(dispersion * inverse(k, k));
-    ++k;
+    const double se = std::sqrt(dispersion * inverse(j, j));
     const double statistic = estimate / se;
     c->set_estimate(estimate);
     c->set_std_error(se);
@@ -686,9 +648,17 @@ absl::StatusOr<v1::Aggregate> GlmAlgorithm::Local(const LocalRequest& request) c
   if (phase != kPhaseFit && phase != kPhaseNull) {
     return absl::InvalidArgumentError(absl::StrCat("glm: unknown phase '", phase, "'"));
   }
-  SPOOR_ASSIGN_OR_RETURN(LocalData data,
-                         BuildLocalData(spec, request.frame, LevelsFromState(request.round_state)));
-  return LocalFit(spec, data, request.round_state, phase == kPhaseNull);
+  const FactorLevels levels = LevelsFromState(request.round_state);
+  SPOOR_ASSIGN_OR_RETURN(const std::string formula, GetText(request.parameters, kFormula));
+  std::string key = absl::StrCat(formula, "\n", spec.family.name, "\n", spec.weights);
+  for (const auto& [variable, values] : levels) {
+    absl::StrAppend(&key, "\n", variable, "=", absl::StrJoin(values, "\x1f"));
+  }
+  SPOOR_ASSIGN_OR_RETURN(std::shared_ptr<const LocalData> data,
+                         cache_.GetOrBuild(request.frame.id(), key, [&] {
+                           return BuildLocalData(spec, request.frame, levels);
+                         }));
+  return LocalFit(spec, *data, request.round_state, phase == kPhaseNull);
 }
 
 absl::StatusOr<CentralStep> GlmAlgorithm::Central(const CentralRequest& request) const {

@@ -51,18 +51,9 @@
 //           linkinv(offset) (no intercept), computed inside the fit rounds.
 //
 // Result (summary.glm):
-//   - Aliased columns: glm.fit's QR (LINPACK dqrdc2) keeps columns in order
-//     and moves a column to the end when its norm, after projection on the
-//     columns before it, falls below a tolerance times its original norm.
-//     Here the same left-to-right test runs as a Cholesky factorisation of
-//     the pooled X'WX. Because the Gram matrix squares the condition number,
-//     the tolerance is on the squared norms: a column is aliased when its
-//     squared residual norm is below 1e-10 of its squared norm (R: norm below
-//     1e-11 of the norm on the weighted X). The two agree for exact and
-//     near-exact collinearity; they differ only for columns with a variance
-//     inflation beyond 1e10, whose estimates are meaningless either way.
-//     Aliased terms are reported with aliased = true and NaN estimates, as
-//     R's NA.
+//   - Aliased columns are found as glm.fit's pivoting QR finds them, by the
+//     left-to-right test of algorithms/gram_solve.h on the pooled X'WX, and
+//     reported with aliased = true and NaN estimates, as R's NA.
 //   - Standard errors: sqrt(dispersion * diag((X'WX)^-1)) with W of the last
 //     IRLS iteration, i.e. evaluated at the coefficients before the final
 //     ones, exactly as summary.glm uses glm.fit's last QR. Dispersion 1 for
@@ -82,6 +73,7 @@
 #define SPOOR_ALGORITHMS_GLM_H_
 
 #include "algorithms/algorithm.h"
+#include "algorithms/local_cache.h"
 
 namespace spoor {
 
@@ -92,6 +84,11 @@ class GlmAlgorithm final : public Algorithm {
   absl::StatusOr<v1::Parameters> Begin(const v1::Parameters& parameters) const override;
   absl::StatusOr<v1::Aggregate> Local(const LocalRequest& request) const override;
   absl::StatusOr<CentralStep> Central(const CentralRequest& request) const override;
+
+  struct LocalData;  // the model matrix, response and weights of a node
+
+ private:
+  LocalCache<LocalData> cache_;  // between the rounds of a job
 };
 
 }  // namespace spoor

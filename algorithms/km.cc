@@ -1,19 +1,15 @@
 #include "algorithms/km.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <limits>
 #include <map>
 #include <set>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "algorithms/r_levels.h"
 #include "common/status.h"
 
 namespace spoor {
@@ -93,70 +89,7 @@ absl::StatusOr<KmParameters> ReadParameters(const v1::Parameters& parameters) {
   return p;
 }
 
-// --- Levels as R names them. model_matrix.cc has the same rules for factor
-// levels; they are file-local there, so this is a small copy. ---
-
-// R's as.character() for a double (15 significant digits, fixed or
-// scientific notation, whichever is narrower): 1 -> "1", 2.5 -> "2.5".
-std::string FormatRNumber(double x) {
-  if (x == 0) return "0";  // also -0
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.14e", x);
-  const bool negative = x < 0;
-  const char* mantissa = buf + (negative ? 1 : 0);
-  const char* e = std::strchr(mantissa, 'e');
-  const int exponent = std::atoi(e + 1);
-  int sig = 15;
-  for (const char* p = e - 1; sig > 1 && *p == '0'; --p) --sig;
-  const int left = exponent >= 0 ? exponent + 1 : 1;
-  const int right = std::max(0, sig - exponent - 1);
-  const int fixed_width = negative + left + (right > 0 ? right + 1 : 0);
-  const int sci_width = negative + (sig > 1 ? sig + 1 : 1) + (std::abs(exponent) >= 100 ? 5 : 4);
-  if (fixed_width <= sci_width) {
-    std::snprintf(buf, sizeof(buf), "%.*f", right, x);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%.*e", sig - 1, x);
-  }
-  return buf;
-}
-
-bool ParseFiniteNumber(const std::string& text, double* value) {
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, *value);
-  return ec == std::errc() && ptr == end && std::isfinite(*value);
-}
-
-// Distinct and sorted as R sorts factor levels: numerically when every level
-// is a number, otherwise by bytes (R's collation agrees for ASCII names that
-// do not mix case).
-void SortLevels(std::vector<std::string>& levels) {
-  std::sort(levels.begin(), levels.end());
-  levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
-  std::vector<std::pair<double, std::string>> numeric;
-  for (const std::string& level : levels) {
-    double v;
-    if (!ParseFiniteNumber(level, &v)) return;
-    numeric.emplace_back(v, level);
-  }
-  std::sort(numeric.begin(), numeric.end());
-  for (size_t i = 0; i < levels.size(); ++i) levels[i] = std::move(numeric[i].second);
-}
-
-std::string LevelText(const Column& column, size_t row) {
-  if (column.type() == ColumnType::kCategorical) return column.levels()[column.codes()[row]];
-  return FormatRNumber(column.numbers()[row]);
-}
-
-std::string RowsText(int64_t n) { return n == 1 ? "1 row is" : absl::StrCat(n, " rows are"); }
-
 // --- The node's data. ---
-
-bool IsTrueText(const std::string& s) {
-  return s == "TRUE" || s == "T" || s == "true" || s == "True";
-}
-bool IsFalseText(const std::string& s) {
-  return s == "FALSE" || s == "F" || s == "false" || s == "False";
-}
 
 // The event of every row as this node reads it (-1 missing, 0 censored,
 // 1 event) and the distinct codes it saw ("0", "1", "2"; FALSE/TRUE as
@@ -167,53 +100,32 @@ struct Events {
   int64_t non_missing = 0;
 };
 
-// Survival status as R's Surv() reads it, over every row with a non-missing
-// event (Surv() sees the whole column before na.omit).
+// Survival status as R's Surv() reads it (r_levels.h), over every row with a
+// non-missing event (Surv() sees the whole column before na.omit).
 absl::StatusOr<Events> ReadEvents(const Column& column) {
   Events out;
   out.status.assign(column.size(), -1);
+  const SurvEventCoding coding = ChooseSurvEventCoding(column);
   int64_t bad = 0;
-  if (column.type() == ColumnType::kCategorical) {
-    for (size_t r = 0; r < column.size(); ++r) {
-      if (column.is_missing(r)) continue;
-      ++out.non_missing;
-      const std::string& level = column.levels()[column.codes()[r]];
-      if (IsTrueText(level)) {
-        out.status[r] = 1;
-      } else if (IsFalseText(level)) {
-        out.status[r] = 0;
-      } else {
-        ++bad;
-      }
+  for (size_t r = 0; r < column.size(); ++r) {
+    if (column.is_missing(r)) continue;
+    ++out.non_missing;
+    const int status = DecodeSurvEvent(column, r, coding);
+    if (status < 0) {
+      ++bad;
+      continue;
     }
-  } else {
-    double max = -HUGE_VAL;
-    for (double v : column.numbers()) {
-      if (!std::isnan(v)) max = std::max(max, v);
-    }
-    const double shift = max == 2 ? 1 : 0;
-    for (size_t r = 0; r < column.size(); ++r) {
+    out.status[r] = static_cast<int8_t>(status);
+    if (coding == SurvEventCoding::kLogical) {
+      out.codes.insert(status == 1 ? "1" : "0");
+    } else {
       const double v = column.numbers()[r];
-      if (std::isnan(v)) continue;
-      ++out.non_missing;
-      const double status = v - shift;
-      if (status == 0 || status == 1) {
-        out.status[r] = static_cast<int8_t>(status);
-        out.codes.insert(v == 0 ? "0" : v == 1 ? "1" : "2");
-      } else {
-        ++bad;
-      }
+      out.codes.insert(v == 0 ? "0" : v == 1 ? "1" : "2");
     }
   }
   if (bad > 0) {
-    return absl::InvalidArgumentError(absl::StrCat("km: event '", column.name(),
-                                                   "' must be coded 0/1, 1/2 or FALSE/TRUE; ",
-                                                   RowsText(bad), " not"));
-  }
-  if (column.type() == ColumnType::kCategorical) {
-    for (int8_t s : out.status) {
-      if (s >= 0) out.codes.insert(s == 1 ? "1" : "0");
-    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("km: ", InvalidSurvEventMessage(column.name(), bad)));
   }
   return out;
 }
@@ -282,13 +194,7 @@ absl::StatusOr<std::vector<std::string>> Strata(const KmParameters& p, const v1:
 // --- Local ---
 
 v1::Aggregate LevelsAggregate(const KmParameters& p, const NodeColumns& columns) {
-  std::vector<std::string> levels;
-  absl::flat_hash_set<std::string> seen;
-  for (size_t r : columns.complete_rows) {
-    std::string level = LevelText(*columns.by, r);
-    if (seen.insert(level).second) levels.push_back(std::move(level));
-  }
-  SortLevels(levels);
+  const std::vector<std::string> levels = PresentLevels(*columns.by, columns.complete_rows);
   v1::Aggregate aggregate;
   v1::Block* block = aggregate.add_blocks();
   block->set_name(p.by);

@@ -1,18 +1,15 @@
 #include "algorithms/model_matrix.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <functional>
-#include <set>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "algorithms/r_levels.h"
 #include "common/status.h"
 
 // Column coding follows R's model.matrix.default and the C code behind it
@@ -34,54 +31,6 @@ namespace {
 constexpr int kNumeric = 0;
 constexpr int kContrasts = 1;
 constexpr int kIndicators = 2;
-
-// R's as.character() for a double (R 4.2: 15 significant digits, then
-// fixed or scientific notation, whichever is narrower, as formatReal()
-// decides with scipen = 0): 1 -> "1", 2.5 -> "2.5", 1e5 -> "1e+05".
-std::string FormatRNumber(double x) {
-  if (x == 0) return "0";  // also -0
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.14e", x);
-  const bool negative = x < 0;
-  const char* mantissa = buf + (negative ? 1 : 0);  // "d.dddddddddddddd"
-  const char* e = std::strchr(mantissa, 'e');
-  const int exponent = std::atoi(e + 1);
-  int sig = 15;
-  for (const char* p = e - 1; sig > 1 && *p == '0'; --p) --sig;
-  const int left = exponent >= 0 ? exponent + 1 : 1;
-  const int right = std::max(0, sig - exponent - 1);
-  const int fixed_width = negative + left + (right > 0 ? right + 1 : 0);
-  const int sci_width = negative + (sig > 1 ? sig + 1 : 1) + (std::abs(exponent) >= 100 ? 5 : 4);
-  if (fixed_width <= sci_width) {
-    std::snprintf(buf, sizeof(buf), "%.*f", right, x);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%.*e", sig - 1, x);
-  }
-  return buf;
-}
-
-bool ParseFiniteNumber(const std::string& text, double* value) {
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, *value);
-  return ec == std::errc() && ptr == end && std::isfinite(*value);
-}
-
-// Distinct, sorted: numerically when every level is a number (R sorts
-// factor(<numeric>) by value, so "10" follows "2"), otherwise by bytes.
-// R sorts character levels in the locale's collation; byte order agrees for
-// ASCII names that do not mix case.
-void SortLevels(std::vector<std::string>& levels) {
-  std::sort(levels.begin(), levels.end());
-  levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
-  std::vector<std::pair<double, std::string>> numeric;
-  for (const std::string& level : levels) {
-    double v;
-    if (!ParseFiniteNumber(level, &v)) return;
-    numeric.emplace_back(v, level);
-  }
-  std::sort(numeric.begin(), numeric.end());
-  for (size_t i = 0; i < levels.size(); ++i) levels[i] = std::move(numeric[i].second);
-}
 
 std::string RowsText(int64_t n) { return n == 1 ? "1 row is" : absl::StrCat(n, " rows are"); }
 
@@ -105,32 +54,6 @@ std::vector<size_t> CompleteRows(const Formula& formula, const DataFrame& frame)
     if (complete) rows.push_back(r);
   }
   return rows;
-}
-
-// The value of a factor or strata variable in a row, as R names the level.
-std::string LevelText(const Column& column, size_t row) {
-  if (column.type() == ColumnType::kCategorical) return column.levels()[column.codes()[row]];
-  return FormatRNumber(column.numbers()[row]);
-}
-
-// Distinct level texts among `rows`, each computed once per distinct value.
-std::vector<std::string> PresentLevels(const Column& column, const std::vector<size_t>& rows) {
-  std::vector<std::string> out;
-  if (column.type() == ColumnType::kCategorical) {
-    std::vector<bool> used(column.levels().size());
-    for (size_t r : rows) used[column.codes()[r]] = true;
-    for (size_t i = 0; i < used.size(); ++i)
-      if (used[i]) out.push_back(column.levels()[i]);
-  } else {
-    absl::flat_hash_set<double> seen;
-    for (size_t r : rows) {
-      double v = column.numbers()[r];
-      if (v == 0) v = 0;  // -0 and 0 are one level
-      if (seen.insert(v).second) out.push_back(FormatRNumber(v));
-    }
-  }
-  SortLevels(out);
-  return out;
 }
 
 using IsFactorFn = std::function<bool(const TermFactor&)>;
@@ -222,44 +145,20 @@ std::vector<ColumnSpec> Columns(const Formula& formula, const IsFactorFn& is_fac
   return columns;
 }
 
-bool IsTrueText(const std::string& s) { return s == "TRUE" || s == "T" || s == "true" || s == "True"; }
-bool IsFalseText(const std::string& s) {
-  return s == "FALSE" || s == "F" || s == "false" || s == "False";
-}
-
-// Survival status as R's Surv() reads it: logical; numeric 1/2 when the
-// largest value is 2 (2 = event); otherwise numeric 0/1. R turns other codes
-// into NA with a warning; here they are an error.
+// Survival status as R's Surv() reads it (r_levels.h), with the coding
+// decided over the complete cases. R turns other codes into NA with a
+// warning; here they are an error.
 absl::Status FillEvent(const Column& column, const std::vector<size_t>& rows,
                        Eigen::VectorXd& event) {
   event.resize(static_cast<Eigen::Index>(rows.size()));
+  const SurvEventCoding coding = ChooseSurvEventCoding(column, rows);
   int64_t bad = 0;
-  if (column.type() == ColumnType::kCategorical) {
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const std::string& level = column.levels()[column.codes()[rows[i]]];
-      if (IsTrueText(level)) {
-        event[i] = 1;
-      } else if (IsFalseText(level)) {
-        event[i] = 0;
-      } else {
-        ++bad;
-      }
-    }
-  } else {
-    double max = -HUGE_VAL;
-    for (size_t r : rows) max = std::max(max, column.numbers()[r]);
-    const double shift = max == 2 ? 1 : 0;
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const double v = column.numbers()[rows[i]] - shift;
-      if (v != 0 && v != 1) ++bad;
-      event[i] = v;
-    }
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const int status = DecodeSurvEvent(column, rows[i], coding);
+    if (status < 0) ++bad;
+    event[static_cast<Eigen::Index>(i)] = status;
   }
-  if (bad > 0) {
-    return absl::InvalidArgumentError(absl::StrCat("event '", column.name(),
-                                                   "' must be coded 0/1, 1/2 or FALSE/TRUE; ",
-                                                   RowsText(bad), " not"));
-  }
+  if (bad > 0) return absl::InvalidArgumentError(InvalidSurvEventMessage(column.name(), bad));
   return absl::OkStatus();
 }
 

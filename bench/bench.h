@@ -2,6 +2,7 @@
 #ifndef SPOOR_BENCH_BENCH_H_
 #define SPOOR_BENCH_BENCH_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -31,6 +32,18 @@ struct RoundtripOptions {
 // back, central step, result persisted) against a bare unary gRPC call over
 // the same kind of channel, in the same run.
 absl::Status Roundtrip(const RoundtripOptions& options);
+
+struct SynthOptions {
+  std::string kind = "glm";  // glm: y (0/1), x1..xP; cox: time (days), status, x1..xP
+  int sites = 8;
+  int64_t rows = 250000;  // per site
+  int covariates = 20;
+  uint64_t seed = 1;
+  std::string out;  // directory for site1.csv .. siteN.csv
+};
+
+// Writes synthetic sites for bench/analysis_vs_r.sh.
+absl::Status Synth(const SynthOptions& options);
 
 }  // namespace spoor::bench
 

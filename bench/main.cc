@@ -24,6 +24,15 @@ int main(int argc, char** argv) {
                  "parent directory of the nodes' data directories (default /dev/shm, a "
                  "tmpfs; see bench/README.md)");
   absl::Status status;
+  spoor::bench::SynthOptions synth;
+  CLI::App* sy = app.add_subcommand("synth", "write synthetic multi-site data for the analysis benchmarks");
+  sy->add_option("--kind", synth.kind, "glm (default) or cox")->check(CLI::IsMember({"glm", "cox"}));
+  sy->add_option("--sites", synth.sites, "number of sites (default 8)");
+  sy->add_option("--rows", synth.rows, "rows per site (default 250000)");
+  sy->add_option("--covariates", synth.covariates, "covariates x1..xP (default 20)");
+  sy->add_option("--seed", synth.seed, "random seed (default 1)");
+  sy->add_option("--out", synth.out, "output directory")->required();
+  sy->callback([&] { status = spoor::bench::Synth(synth); });
   rt->callback([&] { status = spoor::bench::Roundtrip(roundtrip); });
   try {
     app.parse(argc, argv);

@@ -33,6 +33,7 @@ struct SandboxOptions {
   std::vector<std::string> node_specs;  // --node NAME=FILE.csv
   int min_records = 10;
   int node_timeout_seconds = 60;
+  bool allow_event_time_sums = false;  // every node's disclosure.allow_event_time_sums
 };
 absl::Status SandboxStart(const SandboxOptions& options);
 absl::Status SandboxStop(const std::string& dir);
@@ -51,6 +52,8 @@ struct SummaryOptions {
   std::string dataset;
   std::vector<std::string> vars;
   std::vector<std::string> nodes;
+  bool quantiles = false;  // q1, median, q3 (R's quantile type 7)
+  bool extremes = false;   // min and max, where every node's policy allows them
 };
 absl::Status SummaryCommand(const std::string& config_path, const SummaryOptions& options,
                             const OutputOptions& output);
@@ -65,6 +68,57 @@ struct GlmOptions {
 };
 absl::Status GlmCommand(const std::string& config_path, const GlmOptions& options,
                         const OutputOptions& output);
+
+struct CrosstabOptions {
+  std::string dataset;
+  std::string rows;  // the variable whose levels label the rows
+  std::string cols;  // ... and the columns
+  std::vector<std::string> nodes;
+};
+absl::Status CrosstabCommand(const std::string& config_path, const CrosstabOptions& options,
+                             const OutputOptions& output);
+
+struct KmOptions {
+  std::string dataset;
+  std::string time;
+  std::string event;
+  std::string by;       // optional: one curve per level
+  double time_bin = 0;  // > 0: the nodes round times up to multiples of it
+  std::vector<std::string> nodes;
+  std::string plot;  // optional: write the curves as SVG to this file
+};
+// With `plot`, checks before the job runs that its directory exists and is
+// writable, writes the figure atomically once the job has succeeded and
+// before anything is printed (so a failure leaves stdout empty), and says on
+// stderr where it went.
+absl::Status KmCommand(const std::string& config_path, const KmOptions& options,
+                       const OutputOptions& output);
+
+struct CoxOptions {
+  std::string dataset;
+  std::string formula;
+  std::string ties = "efron";
+  bool pooled = false;     // one baseline across sites (needs the nodes' permission)
+  int max_iterations = 0;  // 0: the algorithm's default (20, as coxph.control)
+  std::vector<std::string> nodes;
+};
+absl::Status CoxCommand(const std::string& config_path, const CoxOptions& options,
+                        const OutputOptions& output);
+
+struct MetaOptions {
+  std::string dataset;
+  std::string formula;
+  std::string family = "gaussian";
+  std::string weights;
+  int max_iterations = 0;
+  std::vector<std::string> nodes;
+  std::string plot;  // optional: a forest plot of `term` as SVG
+  std::string term;  // default: the first term after the intercept
+};
+// With `plot`, as KmCommand: the path is checked first and the figure is
+// written before anything is printed.
+absl::Status MetaCommand(const std::string& config_path, const MetaOptions& options,
+                         const OutputOptions& output);
 
 // Writes a synthetic cohort CSV (deterministic for a given seed) for the
 // sandbox's --nodes N.

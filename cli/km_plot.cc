@@ -6,82 +6,26 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "cli/svg.h"
 
 namespace spoor {
 namespace {
 
-// Okabe-Ito, without yellow first (it is faint on white): blue, vermillion,
-// bluish green, reddish purple, orange, sky blue, black, yellow.
-constexpr const char* kPalette[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
-                                    "#E69F00", "#56B4E9", "#000000", "#F0E442"};
-constexpr int kPaletteSize = sizeof(kPalette) / sizeof(kPalette[0]);
+using svg::Escape;
+using svg::kFont;
+using svg::kFontSize;
+using svg::kInk;
+using svg::kPalette;
+using svg::kPaletteSize;
+using svg::Line;
+using svg::Num;
+using svg::Text;
+using svg::TextWidth;
+using svg::TickDecimals;
+using svg::TickLabel;
 
-constexpr char kFont[] = "Helvetica, Arial, sans-serif";
-constexpr char kInk[] = "#222222";
-constexpr int kFontSize = 12;
-// Average advance of a sans-serif glyph at kFontSize, for layout only (the
-// SVG has no access to font metrics).
-constexpr double kCharWidth = 7.0;
 constexpr double kRowHeight = 18;
 constexpr double kCensorTick = 5;  // half-height of a censoring mark
-
-std::string Escape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-// A coordinate with at most two decimals and no trailing zeros.
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.2f", v);
-  std::string s = buf;
-  while (s.back() == '0') s.pop_back();
-  if (s.back() == '.') s.pop_back();
-  if (s == "-0") s = "0";
-  return s;
-}
-
-// Decimals needed to print multiples of `step` exactly (0.25 -> 2, 500 -> 0).
-int TickDecimals(double step) {
-  for (int d = 0; d < 10; ++d) {
-    const double scaled = step * std::pow(10.0, d);
-    if (std::abs(scaled - std::round(scaled)) < 1e-6 * scaled) return d;
-  }
-  return 10;
-}
-
-std::string TickLabel(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
-  std::string s = buf;
-  if (s.find_first_not_of("-0.") == std::string::npos)
-    s = decimals > 0 ? s.substr(s[0] == '-') : "0";
-  return s;
-}
-
-double TextWidth(const std::string& text) { return kCharWidth * static_cast<double>(text.size()); }
 
 std::string Label(const v1::KmCurve& curve) {
   return curve.stratum().empty() ? "All" : curve.stratum();
@@ -198,17 +142,6 @@ Box PlaceLegend(const v1::KmResult& result, const Frame& f, bool bands, double w
   return candidates[0];
 }
 
-std::string Text(double x, double y, const std::string& text, const char* anchor,
-                 const std::string& extra = "") {
-  return absl::StrCat("<text x=\"", Num(x), "\" y=\"", Num(y), "\" text-anchor=\"", anchor, "\"",
-                      extra, ">", Escape(text), "</text>\n");
-}
-
-std::string Line(double x1, double y1, double x2, double y2) {
-  return absl::StrCat("<line x1=\"", Num(x1), "\" y1=\"", Num(y1), "\" x2=\"", Num(x2), "\" y2=\"",
-                      Num(y2), "\"/>\n");
-}
-
 }  // namespace
 
 int64_t KmNumberAtRisk(const v1::KmCurve& curve, double t) {
@@ -223,22 +156,7 @@ int64_t KmNumberAtRisk(const v1::KmCurve& curve, double t) {
 }
 
 std::vector<double> KmPlotTicks(double lo, double hi, int target) {
-  const double raw = (hi - lo) / std::max(1, target);
-  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-  const double normalised = raw / magnitude;
-  double nice = 10;
-  for (double candidate : {1.0, 2.0, 2.5, 5.0}) {
-    if (normalised <= candidate * (1 + 1e-9)) {
-      nice = candidate;
-      break;
-    }
-  }
-  const double step = nice * magnitude;
-  const double first = std::floor(lo / step + 1e-9);
-  const double last = std::ceil(hi / step - 1e-9);
-  std::vector<double> ticks;
-  for (double k = first; k <= last; ++k) ticks.push_back(k * step);
-  return ticks;
+  return svg::NiceTicks(lo, hi, target);
 }
 
 std::string KmPlotSvg(const v1::KmResult& result, const KmPlotOptions& options) {

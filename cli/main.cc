@@ -4,7 +4,7 @@
 //   spoor node --config node.toml                   a node daemon
 //   spoor pki init|issue ...                        the consortium PKI
 //   spoor sandbox start|stop ...                    a local federation
-//   spoor [--config client.toml] nodes|jobs|job|summary|glm ...   researchers
+//   spoor [--config client.toml] nodes|jobs|job|summary|glm|crosstab|km ...   researchers
 //
 // Exit codes: 0 success, 1 the command failed (one line on stderr says why
 // and what to do), 2 the command line itself was wrong.
@@ -89,6 +89,8 @@ int main(int argc, char** argv) {
                             "each node's disclosure minimum (default 10)");
   sandbox_start->add_option("--node-timeout", sandbox_options.node_timeout_seconds,
                             "seconds a job waits for a node that went away (default 60)");
+  sandbox_start->add_flag("--allow-event-time-sums", sandbox_options.allow_event_time_sums,
+                          "let every node release per-event-time sums (for cox --pooled)");
   sandbox_start->callback([&] { status = spoor::SandboxStart(sandbox_options); });
   CLI::App* sandbox_stop = sandbox->add_subcommand("stop", "stop the sandbox in --dir");
   sandbox_stop->add_option("--dir", sandbox_options.dir, "sandbox directory")->required();
@@ -111,11 +113,15 @@ int main(int argc, char** argv) {
 
   spoor::SummaryOptions summary_options;
   std::string vars;
-  CLI::App* summary = app.add_subcommand("summary", "n, missing, mean and sd over all nodes");
+  CLI::App* summary = app.add_subcommand("summary", "n, missing, mean and sd (and quartiles, min, max) over all nodes");
   summary->add_option("--dataset", summary_options.dataset, "dataset name")->required();
   summary->add_option("--vars", vars, "comma-separated numeric variables")->required();
   summary->add_option("--nodes", summary_options.nodes, "only these nodes (default: all)")
       ->delimiter(',');
+  summary->add_flag("--quantiles", summary_options.quantiles,
+                    "also the quartiles (R's quantile type 7), by bisection over the nodes");
+  summary->add_flag("--min-max", summary_options.extremes,
+                    "also min and max (each node's policy must allow it)");
   summary->add_flag("--json", output.json, "print JSON");
   summary->callback([&] {
     summary_options.vars = absl::StrSplit(vars, ',', absl::SkipWhitespace());
@@ -137,6 +143,77 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   glm->add_flag("--json", output.json, "print JSON");
   glm->callback([&] { status = spoor::GlmCommand(client_config, glm_options, output); });
+
+  spoor::CrosstabOptions crosstab_options;
+  CLI::App* crosstab = app.add_subcommand(
+      "crosstab",
+      "two-way table of counts with Pearson's chi-square test over all nodes, equal to R's "
+      "table() and chisq.test(correct = FALSE) on the pooled data");
+  crosstab->add_option("--dataset", crosstab_options.dataset, "dataset name")->required();
+  crosstab->add_option("--rows", crosstab_options.rows, "variable whose levels label the rows")
+      ->required();
+  crosstab->add_option("--cols", crosstab_options.cols, "variable whose levels label the columns")
+      ->required();
+  crosstab->add_option("--nodes", crosstab_options.nodes, "only these nodes (default: all)")
+      ->delimiter(',');
+  crosstab->add_flag("--json", output.json, "print JSON");
+  crosstab->callback(
+      [&] { status = spoor::CrosstabCommand(client_config, crosstab_options, output); });
+
+  spoor::KmOptions km_options;
+  CLI::App* km = app.add_subcommand(
+      "km",
+      "Kaplan-Meier survival curves over all nodes, equal to R's summary(survfit()) on the "
+      "pooled data");
+  km->add_option("--dataset", km_options.dataset, "dataset name")->required();
+  km->add_option("--time", km_options.time, "numeric follow-up time variable")->required();
+  km->add_option("--event", km_options.event, "status variable: 0/1, 1/2 or FALSE/TRUE")
+      ->required();
+  km->add_option("--by", km_options.by, "one curve per level of this variable");
+  km->add_option("--time-bin", km_options.time_bin,
+                 "nodes round every time up to a multiple of this width (default: exact times)")
+      ->check(CLI::PositiveNumber);
+  km->add_option("--nodes", km_options.nodes, "only these nodes (default: all)")->delimiter(',');
+  km->add_flag("--json", output.json, "print JSON");
+  km->add_option("--plot", km_options.plot, "also write the curves as an SVG figure to this file");
+  km->callback([&] { status = spoor::KmCommand(client_config, km_options, output); });
+
+  spoor::CoxOptions cox_options;
+  CLI::App* cox = app.add_subcommand(
+      "cox", "Cox proportional hazards over all nodes, equal to R's coxph on the pooled data");
+  cox->add_option("--dataset", cox_options.dataset, "dataset name")->required();
+  cox->add_option("--formula", cox_options.formula,
+                  "R formula, e.g. \"Surv(time, status) ~ age + sex\"")
+      ->required();
+  cox->add_flag("--pooled", cox_options.pooled,
+                "one baseline hazard across sites (default: one per site); the nodes must allow "
+                "event-time sums");
+  cox->add_option("--ties", cox_options.ties, "efron (default) or breslow")
+      ->check(CLI::IsMember({"efron", "breslow"}));
+  cox->add_option("--max-iterations", cox_options.max_iterations,
+                  "Newton-Raphson iterations at most (default 20, as coxph.control)");
+  cox->add_option("--nodes", cox_options.nodes, "only these nodes (default: all)")->delimiter(',');
+  cox->add_flag("--json", output.json, "print JSON");
+  cox->callback([&] { status = spoor::CoxCommand(client_config, cox_options, output); });
+
+  spoor::MetaOptions meta_options;
+  CLI::App* meta = app.add_subcommand(
+      "meta", "two-stage meta-analysis: the glm at each site, then fixed and random effects");
+  meta->add_option("--dataset", meta_options.dataset, "dataset name")->required();
+  meta->add_option("--formula", meta_options.formula, "R formula, e.g. \"y ~ age + sex\"")
+      ->required();
+  meta->add_option("--family", meta_options.family, "gaussian (default), binomial or poisson")
+      ->check(CLI::IsMember({"gaussian", "binomial", "poisson"}));
+  meta->add_option("--weights", meta_options.weights, "numeric column of prior weights");
+  meta->add_option("--max-iterations", meta_options.max_iterations,
+                   "IRLS iterations at most per site (default 25)");
+  meta->add_option("--nodes", meta_options.nodes, "only these nodes (default: all)")
+      ->delimiter(',');
+  meta->add_flag("--json", output.json, "print JSON");
+  meta->add_option("--plot", meta_options.plot, "also write a forest plot (SVG) to this file");
+  meta->add_option("--term", meta_options.term,
+                   "the term the forest plot shows (default: the first after the intercept)");
+  meta->callback([&] { status = spoor::MetaCommand(client_config, meta_options, output); });
 
   try {
     app.parse(argc, argv);

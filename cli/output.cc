@@ -54,25 +54,49 @@ nlohmann::ordered_json JsonNumber(double value) {
 nlohmann::ordered_json SummaryToJson(const v1::SummaryResult& summary) {
   nlohmann::ordered_json variables = nlohmann::ordered_json::array();
   for (const v1::VariableSummary& v : summary.variables()) {
-    variables.push_back({{"name", v.name()},
-                         {"n", v.n()},
-                         {"missing", v.missing()},
-                         {"mean", JsonNumber(v.mean())},
-                         {"sd", JsonNumber(v.sd())},
-                         {"sites", v.sites()}});
+    nlohmann::ordered_json j = {{"name", v.name()},
+                                {"n", v.n()},
+                                {"missing", v.missing()},
+                                {"mean", JsonNumber(v.mean())},
+                                {"sd", JsonNumber(v.sd())},
+                                {"sites", v.sites()}};
+    // Asked-for extras only (NaN when not computed).
+    for (const auto& [key, value] : {std::pair{"min", v.min()}, std::pair{"max", v.max()},
+                                     std::pair{"q1", v.q1()}, std::pair{"median", v.median()},
+                                     std::pair{"q3", v.q3()}}) {
+      if (!std::isnan(value)) j[key] = value;
+    }
+    variables.push_back(std::move(j));
   }
   return {{"variables", std::move(variables)}};
 }
 
 std::string SummaryToTable(const v1::SummaryResult& summary) {
+  bool extremes = false, quantiles = false;
+  for (const v1::VariableSummary& v : summary.variables()) {
+    extremes = extremes || !std::isnan(v.min());
+    quantiles = quantiles || !std::isnan(v.median());
+  }
+  std::vector<std::string> header = {"variable", "n", "missing", "mean", "sd"};
+  if (extremes) header.push_back("min");
+  if (quantiles) header.insert(header.end(), {"q1", "median", "q3"});
+  if (extremes) header.push_back("max");
+  header.push_back("sites");
   std::vector<std::vector<std::string>> rows;
   for (const v1::VariableSummary& v : summary.variables()) {
-    rows.push_back({v.name(), absl::StrCat(v.n()), absl::StrCat(v.missing()),
-                    FormatNumber(v.mean()), FormatNumber(v.sd()), absl::StrCat(v.sites())});
+    std::vector<std::string> row = {v.name(), absl::StrCat(v.n()), absl::StrCat(v.missing()),
+                                    FormatNumber(v.mean()), FormatNumber(v.sd())};
+    if (extremes) row.push_back(FormatNumber(v.min()));
+    if (quantiles) {
+      row.insert(row.end(), {FormatNumber(v.q1()), FormatNumber(v.median()), FormatNumber(v.q3())});
+    }
+    if (extremes) row.push_back(FormatNumber(v.max()));
+    row.push_back(absl::StrCat(v.sites()));
+    rows.push_back(std::move(row));
   }
-  return FormatTable({"variable", "n", "missing", "mean", "sd", "sites"}, rows,
-                     {Align::kLeft, Align::kRight, Align::kRight, Align::kRight, Align::kRight,
-                      Align::kRight});
+  std::vector<Align> align(header.size(), Align::kRight);
+  align[0] = Align::kLeft;
+  return FormatTable(header, rows, align);
 }
 
 std::string FormatPValue(double p) {
@@ -142,6 +166,252 @@ std::string GlmToText(const v1::GlmResult& glm) {
   return out;
 }
 
+nlohmann::ordered_json CrosstabToJson(const v1::CrosstabResult& crosstab) {
+  const int cols = crosstab.col_labels_size();
+  nlohmann::ordered_json counts = nlohmann::ordered_json::array();
+  for (int i = 0; i < crosstab.row_labels_size(); ++i) {
+    nlohmann::ordered_json row = nlohmann::ordered_json::array();
+    for (int j = 0; j < cols && i * cols + j < crosstab.counts_size(); ++j) {
+      row.push_back(crosstab.counts(i * cols + j));
+    }
+    counts.push_back(std::move(row));
+  }
+  auto texts = [](const auto& field) {
+    return std::vector<std::string>(field.begin(), field.end());
+  };
+  auto integers = [](const auto& field) {
+    return std::vector<int64_t>(field.begin(), field.end());
+  };
+  return {{"rows", crosstab.row_variable()},
+          {"cols", crosstab.col_variable()},
+          {"row_labels", texts(crosstab.row_labels())},
+          {"col_labels", texts(crosstab.col_labels())},
+          {"counts", std::move(counts)},
+          {"row_totals", integers(crosstab.row_totals())},
+          {"col_totals", integers(crosstab.col_totals())},
+          {"total", crosstab.total()},
+          {"chi_square", JsonNumber(crosstab.chi_square())},
+          {"df", crosstab.df()},
+          {"p_value", JsonNumber(crosstab.p_value())},
+          {"warnings", texts(crosstab.warnings())}};
+}
+
+std::string CrosstabToText(const v1::CrosstabResult& crosstab) {
+  const int cols = crosstab.col_labels_size();
+  std::vector<std::string> header = {
+      absl::StrCat(crosstab.row_variable(), " \\ ", crosstab.col_variable())};
+  header.insert(header.end(), crosstab.col_labels().begin(), crosstab.col_labels().end());
+  header.push_back("total");
+  std::vector<Align> align(header.size(), Align::kRight);
+  align[0] = Align::kLeft;
+  std::vector<std::vector<std::string>> rows;
+  for (int i = 0; i < crosstab.row_labels_size(); ++i) {
+    std::vector<std::string> row = {crosstab.row_labels(i)};
+    for (int j = 0; j < cols && i * cols + j < crosstab.counts_size(); ++j) {
+      row.push_back(absl::StrCat(crosstab.counts(i * cols + j)));
+    }
+    row.push_back(i < crosstab.row_totals_size() ? absl::StrCat(crosstab.row_totals(i)) : "");
+    rows.push_back(std::move(row));
+  }
+  std::vector<std::string> totals = {"total"};
+  for (int64_t t : crosstab.col_totals()) totals.push_back(absl::StrCat(t));
+  totals.push_back(absl::StrCat(crosstab.total()));
+  rows.push_back(std::move(totals));
+  // FormatTable's rule, again above the totals row.
+  std::string out = FormatTable(header, rows, align);
+  const size_t rule_start = out.find('\n') + 1;
+  const std::string rule = out.substr(rule_start, out.find('\n', rule_start) + 1 - rule_start);
+  const size_t last_line = out.rfind('\n', out.size() - 2) + 1;
+  out.insert(last_line, rule);
+  if (crosstab.df() > 0) {
+    const std::string p = FormatPValue(crosstab.p_value());
+    absl::StrAppend(&out, "\nPearson's chi-square: ", FormatNumber(crosstab.chi_square()), " on ",
+                    crosstab.df(), " df, p ", p[0] == '<' ? p : absl::StrCat("= ", p), "\n");
+  }
+  for (const std::string& w : crosstab.warnings()) absl::StrAppend(&out, "Warning: ", w, "\n");
+  return out;
+}
+
+namespace {
+
+template <typename Field>
+nlohmann::ordered_json JsonNumbers(const Field& values) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (double v : values) out.push_back(JsonNumber(v));
+  return out;
+}
+
+}  // namespace
+
+nlohmann::ordered_json KmToJson(const v1::KmResult& km) {
+  nlohmann::ordered_json curves = nlohmann::ordered_json::array();
+  for (const v1::KmCurve& c : km.curves()) {
+    curves.push_back(
+        {{"stratum", c.stratum()},
+         {"n", c.n()},
+         {"events", c.events()},
+         {"median", JsonNumber(c.median())},
+         {"time", JsonNumbers(c.time())},
+         {"n_risk", std::vector<int64_t>(c.n_risk().begin(), c.n_risk().end())},
+         {"n_event", std::vector<int64_t>(c.n_event().begin(), c.n_event().end())},
+         {"survival", JsonNumbers(c.survival())},
+         {"std_error", JsonNumbers(c.std_error())},
+         {"conf_low", JsonNumbers(c.conf_low())},
+         {"conf_high", JsonNumbers(c.conf_high())},
+         {"censor_time", JsonNumbers(c.censor_time())},
+         {"n_censor", std::vector<int64_t>(c.n_censor().begin(), c.n_censor().end())}});
+  }
+  return {{"curves", std::move(curves)}, {"time_bin", JsonNumber(km.time_bin())}};
+}
+
+std::string KmToText(const v1::KmResult& km) {
+  std::string out;
+  if (km.time_bin() > 0) {
+    absl::StrAppend(&out, "Times binned by the nodes: each rounded up to a multiple of ",
+                    FormatNumber(km.time_bin()), "\n\n");
+  }
+  // Four significant digits, as summary.survfit prints.
+  constexpr int kDigits = 4;
+  for (int k = 0; k < km.curves_size(); ++k) {
+    const v1::KmCurve& c = km.curves(k);
+    if (k > 0) out += "\n";
+    absl::StrAppend(&out, c.stratum().empty() ? "all records" : c.stratum(), ": n = ", c.n(),
+                    ", events = ", c.events(), ", median = ", FormatNumber(c.median()), "\n");
+    std::vector<std::vector<std::string>> rows;
+    for (int i = 0; i < c.time_size(); ++i) {
+      auto at = [i](const auto& field) { return i < field.size() ? field.Get(i) : NAN; };
+      rows.push_back(
+          {FormatNumber(c.time(i)), i < c.n_risk_size() ? absl::StrCat(c.n_risk(i)) : "",
+           i < c.n_event_size() ? absl::StrCat(c.n_event(i)) : "",
+           FormatNumber(at(c.survival()), kDigits), FormatNumber(at(c.std_error()), kDigits),
+           FormatNumber(at(c.conf_low()), kDigits), FormatNumber(at(c.conf_high()), kDigits)});
+    }
+    out += FormatTable(
+        {"time", "n.risk", "n.event", "survival", "std.err", "lower 95% CI", "upper 95% CI"}, rows,
+        std::vector<Align>(7, Align::kRight));
+  }
+  return out;
+}
+
+nlohmann::ordered_json CoxToJson(const v1::CoxResult& cox) {
+  nlohmann::ordered_json coefficients = nlohmann::ordered_json::array();
+  for (const v1::CoxTerm& t : cox.coefficients()) {
+    coefficients.push_back({{"term", t.term()},
+                            {"estimate", JsonNumber(t.estimate())},
+                            {"std_error", JsonNumber(t.std_error())},
+                            {"hazard_ratio", JsonNumber(t.hazard_ratio())},
+                            {"statistic", JsonNumber(t.statistic())},
+                            {"p_value", JsonNumber(t.p_value())},
+                            {"hr_low", JsonNumber(t.hr_low())},
+                            {"hr_high", JsonNumber(t.hr_high())},
+                            {"aliased", t.aliased()}});
+  }
+  return {{"coefficients", std::move(coefficients)},
+          {"loglik", {JsonNumber(cox.loglik_initial()), JsonNumber(cox.loglik_final())}},
+          {"lr_test", JsonNumber(cox.lr_test())},
+          {"lr_p", JsonNumber(cox.lr_p())},
+          {"wald_test", JsonNumber(cox.wald_test())},
+          {"wald_p", JsonNumber(cox.wald_p())},
+          {"score_test", JsonNumber(cox.score_test())},
+          {"score_p", JsonNumber(cox.score_p())},
+          {"df", cox.df()},
+          {"n", cox.n()},
+          {"events", cox.events()},
+          {"iterations", cox.iterations()},
+          {"converged", cox.converged()},
+          {"ties", cox.ties()},
+          {"pooled", cox.pooled()},
+          {"warnings", std::vector<std::string>(cox.warnings().begin(), cox.warnings().end())}};
+}
+
+std::string CoxToText(const v1::CoxResult& cox) {
+  std::vector<std::vector<std::string>> rows;
+  for (const v1::CoxTerm& t : cox.coefficients()) {
+    if (t.aliased()) {
+      rows.push_back({t.term(), "NA", "NA", "NA", "NA", "NA", "NA", "NA"});
+      continue;
+    }
+    rows.push_back({t.term(), FormatNumber(t.estimate()), FormatNumber(t.hazard_ratio()),
+                    FormatNumber(t.std_error()), FormatNumber(t.statistic(), 4),
+                    FormatPValue(t.p_value()), FormatNumber(t.hr_low()),
+                    FormatNumber(t.hr_high())});
+  }
+  std::string out = FormatTable(
+      {"term", "coef", "exp(coef)", "se(coef)", "z", "Pr(>|z|)", "lower .95", "upper .95"}, rows,
+      {Align::kLeft, Align::kRight, Align::kRight, Align::kRight, Align::kRight, Align::kRight,
+       Align::kRight, Align::kRight});
+  absl::StrAppend(&out, "\nn = ", cox.n(), ", number of events = ", cox.events(), "\n");
+  auto test = [&](const char* name, double value, double p) {
+    absl::StrAppend(&out, name, FormatNumber(value, 4), "  on ", cox.df(), " df,   p = ",
+                    FormatPValue(p), "\n");
+  };
+  test("Likelihood ratio test = ", cox.lr_test(), cox.lr_p());
+  test("Wald test             = ", cox.wald_test(), cox.wald_p());
+  test("Score (logrank) test  = ", cox.score_test(), cox.score_p());
+  absl::StrAppend(&out, "Ties: ", cox.ties(), "; baseline hazard: ",
+                  cox.pooled() ? "one across all sites (pooled)" : "one per site (stratified)",
+                  "; Newton-Raphson iterations: ", cox.iterations(), "\n");
+  for (const std::string& w : cox.warnings()) absl::StrAppend(&out, "Warning: ", w, "\n");
+  return out;
+}
+
+namespace {
+
+nlohmann::ordered_json PooledEffect(double estimate, double std_error, double p) {
+  return {{"estimate", JsonNumber(estimate)},
+          {"std_error", JsonNumber(std_error)},
+          {"p_value", JsonNumber(p)}};
+}
+
+}  // namespace
+
+nlohmann::ordered_json MetaToJson(const v1::MetaResult& meta) {
+  nlohmann::ordered_json terms = nlohmann::ordered_json::array();
+  for (const v1::MetaTerm& t : meta.terms()) {
+    nlohmann::ordered_json sites = nlohmann::ordered_json::array();
+    for (const v1::MetaSiteEstimate& s : t.sites()) {
+      sites.push_back({{"site", s.site()},
+                       {"estimate", JsonNumber(s.estimate())},
+                       {"std_error", JsonNumber(s.std_error())},
+                       {"n", s.n()}});
+    }
+    terms.push_back(
+        {{"term", t.term()},
+         {"sites", std::move(sites)},
+         {"fixed", PooledEffect(t.fixed_estimate(), t.fixed_std_error(), t.fixed_p_value())},
+         {"random", PooledEffect(t.random_estimate(), t.random_std_error(), t.random_p_value())},
+         {"tau2", JsonNumber(t.tau2())},
+         {"q", JsonNumber(t.q())},
+         {"q_df", t.q_df()},
+         {"q_p_value", JsonNumber(t.q_p_value())},
+         {"i2", JsonNumber(t.i2())}});
+  }
+  return {{"family", meta.family()}, {"link", meta.link()}, {"terms", std::move(terms)}};
+}
+
+std::string MetaToText(const v1::MetaResult& meta) {
+  std::string out;
+  for (const v1::MetaTerm& t : meta.terms()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const v1::MetaSiteEstimate& s : t.sites()) {
+      rows.push_back({s.site(), FormatNumber(s.estimate()), FormatNumber(s.std_error()),
+                      absl::StrCat(s.n()), ""});
+    }
+    rows.push_back({"fixed effect", FormatNumber(t.fixed_estimate()),
+                    FormatNumber(t.fixed_std_error()), "", FormatPValue(t.fixed_p_value())});
+    rows.push_back({"random effects (DL)", FormatNumber(t.random_estimate()),
+                    FormatNumber(t.random_std_error()), "", FormatPValue(t.random_p_value())});
+    absl::StrAppend(&out, out.empty() ? "" : "\n", "term ", t.term(), "\n",
+                    FormatTable({"", "estimate", "std_error", "n", "p_value"}, rows,
+                                {Align::kLeft, Align::kRight, Align::kRight, Align::kRight,
+                                 Align::kRight}),
+                    "heterogeneity: tau^2 = ", FormatNumber(t.tau2(), 4),
+                    ", I^2 = ", FormatNumber(t.i2(), 3), "%, Q = ", FormatNumber(t.q(), 4),
+                    " on ", t.q_df(), " df, p = ", FormatPValue(t.q_p_value()), "\n");
+  }
+  return out;
+}
+
 nlohmann::ordered_json ResultToJson(const v1::Result& result) {
   switch (result.kind_case()) {
     case v1::Result::kSummary:
@@ -150,6 +420,14 @@ nlohmann::ordered_json ResultToJson(const v1::Result& result) {
       return {{"records", result.count().records()}};
     case v1::Result::kGlm:
       return GlmToJson(result.glm());
+    case v1::Result::kCox:
+      return CoxToJson(result.cox());
+    case v1::Result::kMeta:
+      return MetaToJson(result.meta());
+    case v1::Result::kCrosstab:
+      return CrosstabToJson(result.crosstab());
+    case v1::Result::kKm:
+      return KmToJson(result.km());
     default:
       return nullptr;
   }
@@ -163,6 +441,14 @@ std::string ResultToText(const v1::Result& result) {
       return absl::StrCat("records: ", result.count().records(), "\n");
     case v1::Result::kGlm:
       return GlmToText(result.glm());
+    case v1::Result::kCox:
+      return CoxToText(result.cox());
+    case v1::Result::kMeta:
+      return MetaToText(result.meta());
+    case v1::Result::kCrosstab:
+      return CrosstabToText(result.crosstab());
+    case v1::Result::kKm:
+      return KmToText(result.km());
     default:
       return "";
   }

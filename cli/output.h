@@ -37,6 +37,36 @@ nlohmann::ordered_json GlmToJson(const v1::GlmResult& glm);
 // then dispersion, deviances, AIC, iterations and any warnings.
 std::string GlmToText(const v1::GlmResult& glm);
 
+// docs/design.md's crosstab JSON: {"rows", "cols", "row_labels",
+// "col_labels", "counts" (one array per row), "row_totals", "col_totals",
+// "total", "chi_square", "df", "p_value", "warnings"}; a test that was not
+// computed (NaN) is null.
+nlohmann::ordered_json CrosstabToJson(const v1::CrosstabResult& crosstab);
+// The table with row and column labels and totals (as R's
+// addmargins(table(rows, cols)) prints it), then "Pearson's chi-square: X on
+// DF df, p = P" (as chisq.test(correct = FALSE)) and any warnings.
+std::string CrosstabToText(const v1::CrosstabResult& crosstab);
+
+// docs/design.md's km JSON: {"curves": [{"stratum", "n", "events", "median",
+// "time", "n_risk", "n_event", "survival", "std_error", "conf_low",
+// "conf_high", "censor_time", "n_censor"}...], "time_bin"}. NaN (a standard
+// error once S(t) = 0, a median never reached) is null.
+nlohmann::ordered_json KmToJson(const v1::KmResult& km);
+// Per stratum, its name with n, events and median, then the rows of R's
+// summary(survfit()): time, n.risk, n.event, survival, std.err and the 95%
+// limits (log-log).
+std::string KmToText(const v1::KmResult& km);
+
+nlohmann::ordered_json CoxToJson(const v1::CoxResult& cox);
+// R's summary.coxph layout: coefficients with hazard ratios and their 95%
+// intervals, then n, events and the three tests.
+std::string CoxToText(const v1::CoxResult& cox);
+
+nlohmann::ordered_json MetaToJson(const v1::MetaResult& meta);
+// Per term: the sites' estimates, the fixed and random effects, and the
+// heterogeneity statistics.
+std::string MetaToText(const v1::MetaResult& meta);
+
 // Any result, for `spoor job`: JSON, or text (empty when there is none).
 nlohmann::ordered_json ResultToJson(const v1::Result& result);
 std::string ResultToText(const v1::Result& result);

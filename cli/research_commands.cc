@@ -1,15 +1,20 @@
-// spoor nodes | jobs | job | summary
+// spoor nodes | jobs | job | summary | glm | crosstab | km
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <system_error>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "algorithms/algorithm.h"
 #include "cli/client.h"
 #include "cli/commands.h"
+#include "cli/forest_plot.h"
+#include "cli/km_plot.h"
 #include "cli/output.h"
+#include "common/file_util.h"
 #include "common/status.h"
 
 namespace spoor {
@@ -128,45 +133,182 @@ std::string Heading(const std::string& what, const v1::Job& job) {
                       "\n\n");
 }
 
+// The spec of a job that runs `algorithm` on `dataset` over `nodes` (every
+// node serving it when empty); the caller adds the parameters.
+v1::JobSpec AnalysisSpec(const std::string& algorithm, const std::string& dataset,
+                         const std::vector<std::string>& nodes) {
+  v1::JobSpec spec;
+  spec.set_algorithm(algorithm);
+  spec.set_dataset(dataset);
+  for (const std::string& node : nodes) spec.add_nodes(node);
+  return spec;
+}
+
+// A result on stdout: `json` alone with --json, else `heading` and `text`.
+void PrintResult(const OutputOptions& output, const nlohmann::ordered_json& json,
+                 const std::string& heading, const std::string& text) {
+  if (output.json) {
+    PrintJson(json);
+  } else {
+    std::cout << heading << text;
+  }
+}
+
+// FAILED_PRECONDITION unless a file can be created at `path`: it is not a
+// directory, and its directory exists and is writable. Checked before the
+// job runs, so a typo does not cost a whole analysis.
+absl::Status CheckPlotPath(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::path file(path);
+  if (!file.has_filename() || fs::is_directory(file, error)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--plot ", path, " is a directory; give a file name, e.g. --plot ",
+                     (file / "km.svg").lexically_normal().string()));
+  }
+  const std::string dir = file.has_parent_path() ? file.parent_path().string() : ".";
+  if (!fs::is_directory(dir, error)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--plot: directory ", dir, " does not exist; create it or choose another path"));
+  }
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--plot: directory ", dir, " is not writable; choose another path"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status SummaryCommand(const std::string& config_path, const SummaryOptions& options,
                             const OutputOptions& output) {
-  v1::JobSpec spec;
-  spec.set_algorithm("summary");
-  spec.set_dataset(options.dataset);
+  v1::JobSpec spec = AnalysisSpec("summary", options.dataset, options.nodes);
   SetTextList(*spec.mutable_parameters(), "vars", options.vars);
-  for (const std::string& node : options.nodes) spec.add_nodes(node);
-  SPOOR_ASSIGN_OR_RETURN(v1::Job job,
-                         RunAnalysis(config_path, spec, output, v1::Result::kSummary));
-  if (output.json) {
-    PrintJson(SummaryToJson(job.result().summary()));
-  } else {
-    std::cout << Heading("summary", job) << SummaryToTable(job.result().summary());
-  }
+  if (options.quantiles) (*spec.mutable_parameters()->mutable_values())["quantiles"].set_flag(true);
+  if (options.extremes) (*spec.mutable_parameters()->mutable_values())["extremes"].set_flag(true);
+  SPOOR_ASSIGN_OR_RETURN(v1::Job job, RunAnalysis(config_path, spec, output, v1::Result::kSummary));
+  const v1::SummaryResult& summary = job.result().summary();
+  PrintResult(output, SummaryToJson(summary), Heading("summary", job), SummaryToTable(summary));
   return absl::OkStatus();
 }
 
 absl::Status GlmCommand(const std::string& config_path, const GlmOptions& options,
                         const OutputOptions& output) {
-  v1::JobSpec spec;
-  spec.set_algorithm("glm");
-  spec.set_dataset(options.dataset);
+  v1::JobSpec spec = AnalysisSpec("glm", options.dataset, options.nodes);
   v1::Parameters& parameters = *spec.mutable_parameters();
   SetText(parameters, "formula", options.formula);
   SetText(parameters, "family", options.family);
   if (!options.weights.empty()) SetText(parameters, "weights", options.weights);
   if (options.max_iterations > 0) SetNumber(parameters, "max_iterations", options.max_iterations);
-  for (const std::string& node : options.nodes) spec.add_nodes(node);
   SPOOR_ASSIGN_OR_RETURN(v1::Job job, RunAnalysis(config_path, spec, output, v1::Result::kGlm));
-  if (output.json) {
-    PrintJson(GlmToJson(job.result().glm()));
-  } else {
-    std::cout << Heading(absl::StrCat("glm ", options.formula, " (", job.result().glm().family(),
-                                      ", ", job.result().glm().link(), " link)"),
-                         job)
-              << GlmToText(job.result().glm());
+  const v1::GlmResult& glm = job.result().glm();
+  PrintResult(
+      output, GlmToJson(glm),
+      Heading(absl::StrCat("glm ", options.formula, " (", glm.family(), ", ", glm.link(), " link)"),
+              job),
+      GlmToText(glm));
+  return absl::OkStatus();
+}
+
+absl::Status CrosstabCommand(const std::string& config_path, const CrosstabOptions& options,
+                             const OutputOptions& output) {
+  v1::JobSpec spec = AnalysisSpec("crosstab", options.dataset, options.nodes);
+  SetText(*spec.mutable_parameters(), "rows", options.rows);
+  SetText(*spec.mutable_parameters(), "cols", options.cols);
+  SPOOR_ASSIGN_OR_RETURN(v1::Job job,
+                         RunAnalysis(config_path, spec, output, v1::Result::kCrosstab));
+  const v1::CrosstabResult& crosstab = job.result().crosstab();
+  PrintResult(output, CrosstabToJson(crosstab),
+              Heading(absl::StrCat("crosstab of ", options.rows, " by ", options.cols), job),
+              CrosstabToText(crosstab));
+  return absl::OkStatus();
+}
+
+absl::Status KmCommand(const std::string& config_path, const KmOptions& options,
+                       const OutputOptions& output) {
+  if (!options.plot.empty()) SPOOR_RETURN_IF_ERROR(CheckPlotPath(options.plot));
+  v1::JobSpec spec = AnalysisSpec("km", options.dataset, options.nodes);
+  v1::Parameters& parameters = *spec.mutable_parameters();
+  SetText(parameters, "time", options.time);
+  SetText(parameters, "event", options.event);
+  if (!options.by.empty()) SetText(parameters, "by", options.by);
+  if (options.time_bin > 0) SetNumber(parameters, "time_bin", options.time_bin);
+  SPOOR_ASSIGN_OR_RETURN(v1::Job job, RunAnalysis(config_path, spec, output, v1::Result::kKm));
+  const v1::KmResult& km = job.result().km();
+  // The figure first: if it cannot be written, nothing reaches stdout.
+  if (!options.plot.empty()) {
+    KmPlotOptions plot;
+    plot.x_label = options.time;
+    absl::Status written = WriteFileAtomically(options.plot, KmPlotSvg(km, plot));
+    if (!written.ok()) {
+      return absl::Status(written.code(), absl::StrCat("--plot: cannot write ", options.plot, " (",
+                                                       std::string(written.message()), ")"));
+    }
   }
+  std::string what =
+      absl::StrCat("Kaplan-Meier curves of Surv(", options.time, ", ", options.event, ")");
+  if (!options.by.empty()) absl::StrAppend(&what, " by ", options.by);
+  PrintResult(output, KmToJson(km), Heading(what, job), KmToText(km));
+  if (!options.plot.empty()) std::cerr << "Kaplan-Meier plot written to " << options.plot << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status CoxCommand(const std::string& config_path, const CoxOptions& options,
+                        const OutputOptions& output) {
+  v1::JobSpec spec = AnalysisSpec("cox", options.dataset, options.nodes);
+  v1::Parameters& parameters = *spec.mutable_parameters();
+  SetText(parameters, "formula", options.formula);
+  SetText(parameters, "ties", options.ties);
+  (*parameters.mutable_values())["pooled"].set_flag(options.pooled);
+  if (options.max_iterations > 0) SetNumber(parameters, "max_iterations", options.max_iterations);
+  SPOOR_ASSIGN_OR_RETURN(v1::Job job, RunAnalysis(config_path, spec, output, v1::Result::kCox));
+  const v1::CoxResult& cox = job.result().cox();
+  PrintResult(output, CoxToJson(cox), Heading(absl::StrCat("cox ", options.formula), job),
+              CoxToText(cox));
+  return absl::OkStatus();
+}
+
+absl::Status MetaCommand(const std::string& config_path, const MetaOptions& options,
+                         const OutputOptions& output) {
+  if (!options.plot.empty()) SPOOR_RETURN_IF_ERROR(CheckPlotPath(options.plot));
+  v1::JobSpec spec = AnalysisSpec("meta", options.dataset, options.nodes);
+  v1::Parameters& parameters = *spec.mutable_parameters();
+  SetText(parameters, "formula", options.formula);
+  SetText(parameters, "family", options.family);
+  if (!options.weights.empty()) SetText(parameters, "weights", options.weights);
+  if (options.max_iterations > 0) SetNumber(parameters, "max_iterations", options.max_iterations);
+  SPOOR_ASSIGN_OR_RETURN(v1::Job job, RunAnalysis(config_path, spec, output, v1::Result::kMeta));
+  const v1::MetaResult& meta = job.result().meta();
+  if (!options.plot.empty()) {
+    std::string term = options.term;
+    if (term.empty()) {
+      for (const v1::MetaTerm& t : meta.terms()) {
+        if (t.term() != "(Intercept)") {
+          term = t.term();
+          break;
+        }
+      }
+    }
+    bool known = false;
+    for (const v1::MetaTerm& t : meta.terms()) known = known || t.term() == term;
+    if (!known) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--term '", term, "' is not a term of the model; the terms are named as R names them, "
+                            "e.g. sexM or factor(stage)2"));
+    }
+    const bool ratio = meta.family() != "gaussian";  // odds or rate ratios
+    absl::Status written = WriteFileAtomically(options.plot, ForestPlotSvg(meta, term, ratio));
+    if (!written.ok()) {
+      return absl::Status(written.code(), absl::StrCat("--plot: cannot write ", options.plot, " (",
+                                                       std::string(written.message()), ")"));
+    }
+  }
+  PrintResult(output, MetaToJson(meta),
+              Heading(absl::StrCat("two-stage meta-analysis of glm ", options.formula, " (",
+                                   meta.family(), ")"),
+                      job),
+              MetaToText(meta));
+  if (!options.plot.empty()) std::cerr << "forest plot written to " << options.plot << "\n";
   return absl::OkStatus();
 }
 

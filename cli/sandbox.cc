@@ -322,6 +322,7 @@ absl::Status SandboxStart(const SandboxOptions& options) {
         absl::StrCat("name = \"", node.name, "\"\ncoordinator = \"", address, "\"\ndata_dir = \"",
                      dir, "/nodes/", node.name, "\"\n\n", TlsTable(pki, node.name),
                      "\n[disclosure]\nmin_records = ", options.min_records, "\n", min_sites,
+                     options.allow_event_time_sums ? "allow_event_time_sums = true\n" : "",
                      "\n[[datasets]]\nname = \"cohort\"\npath = \"", node.csv, "\"\n"));
     if (!written.ok()) return fail(written);
     absl::StatusOr<pid_t> pid =

@@ -16,7 +16,8 @@ constexpr int64_t kMaxLimit = 1'000'000'000;
 // be >= 1; an operator who wants a rule off sets it to its most lenient value.
 absl::StatusOr<DisclosureRules> ReadDisclosureRules(const ConfigTable& table) {
   SPOOR_RETURN_IF_ERROR(table.CheckKnownKeys(
-      {"min_records", "min_cell_count", "max_parameter_fraction", "max_levels", "min_sites"}));
+      {"min_records", "min_cell_count", "max_parameter_fraction", "max_levels", "min_sites",
+       "allow_event_time_sums", "allow_extremes", "allow_quantiles"}));
   const DisclosureRules defaults;
   DisclosureRules rules;
   SPOOR_ASSIGN_OR_RETURN(rules.min_records,
@@ -40,6 +41,13 @@ absl::StatusOr<DisclosureRules> ReadDisclosureRules(const ConfigTable& table) {
                          table.OptionalInteger("max_levels", defaults.max_levels, 1, kMaxLimit));
   SPOOR_ASSIGN_OR_RETURN(rules.min_sites,
                          table.OptionalInteger("min_sites", defaults.min_sites, 1, kMaxLimit));
+  SPOOR_ASSIGN_OR_RETURN(
+      rules.allow_event_time_sums,
+      table.OptionalBool("allow_event_time_sums", defaults.allow_event_time_sums));
+  SPOOR_ASSIGN_OR_RETURN(rules.allow_extremes,
+                         table.OptionalBool("allow_extremes", defaults.allow_extremes));
+  SPOOR_ASSIGN_OR_RETURN(rules.allow_quantiles,
+                         table.OptionalBool("allow_quantiles", defaults.allow_quantiles));
   return rules;
 }
 

@@ -211,6 +211,8 @@ TEST_CASE("node config errors name the file and line", "[node][config]") {
   CHECK(config->disclosure.max_parameter_fraction == 0.33);
   CHECK(config->disclosure.max_levels == 40);
   CHECK(config->disclosure.min_sites == 3);
+  CHECK_FALSE(config->disclosure.allow_extremes);
+  CHECK(config->disclosure.allow_quantiles);
   CHECK(config->datasets[0].path == dir.path + "/c.csv");
   CHECK(config->tls.key == dir.path + "/k");
 }
@@ -229,7 +231,8 @@ TEST_CASE("node config reads every disclosure rule", "[node][config]") {
   std::string path = dir.path + "/node.toml";
   REQUIRE(WriteFileAtomically(path, NodeToml("min_records = 20\nmin_cell_count = 3\n"
                                              "max_parameter_fraction = 0.2\nmax_levels = 12\n"
-                                             "min_sites = 1\n"))
+                                             "min_sites = 1\nallow_event_time_sums = true\n"
+                                             "allow_extremes = true\nallow_quantiles = false\n"))
               .ok());
   absl::StatusOr<NodeConfig> config = LoadNodeConfig(path);
   REQUIRE(config.ok());
@@ -238,6 +241,9 @@ TEST_CASE("node config reads every disclosure rule", "[node][config]") {
   CHECK(config->disclosure.max_parameter_fraction == 0.2);
   CHECK(config->disclosure.max_levels == 12);
   CHECK(config->disclosure.min_sites == 1);
+  CHECK(config->disclosure.allow_event_time_sums);
+  CHECK(config->disclosure.allow_extremes);
+  CHECK_FALSE(config->disclosure.allow_quantiles);
 
   // A whole number is a fraction too, and 1 is allowed.
   REQUIRE(WriteFileAtomically(path, NodeToml("max_parameter_fraction = 1\n")).ok());
@@ -266,6 +272,9 @@ TEST_CASE("bad disclosure values name the file, the line and the key", "[node][c
       {"min_records = 10\nmax_parameter_fraction = -0.33\n", "disclosure.max_parameter_fraction"},
       {"min_records = 10\nmax_parameter_fraction = \"a third\"\n",
        "disclosure.max_parameter_fraction"},
+      {"min_records = 10\nallow_event_time_sums = 1\n", "disclosure.allow_event_time_sums"},
+      {"min_records = 10\nallow_extremes = \"yes\"\n", "disclosure.allow_extremes"},
+      {"min_records = 10\nallow_quantiles = 0\n", "disclosure.allow_quantiles"},
       {"min_records = 10\nmin_site = 1\n", "min_site"},  // a typo is not a default
   };
   for (const Case& c : cases) {

@@ -5,7 +5,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <catch2/catch.hpp>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -112,6 +115,31 @@ pid_t SandboxPid(const std::string& dir, const std::string& name) {
 
 std::string ExampleCsv(const std::string& hospital) {
   return std::string(SPOOR_SOURCE_DIR) + "/examples/three-hospitals/hospital-" + hospital + ".csv";
+}
+
+std::string ReferenceFile(const std::string& file) {
+  return std::string(SPOOR_SOURCE_DIR) + "/tests/reference/" + file;
+}
+
+void StartReferenceSites(const Scratch& dir, const std::string& prefix,
+                         const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {"sandbox", "start", "--dir", dir.path(), "--node",
+                                   "site-1=" + ReferenceFile(prefix + "_site1.csv"), "--node",
+                                   "site-2=" + ReferenceFile(prefix + "_site2.csv"), "--node",
+                                   "site-3=" + ReferenceFile(prefix + "_site3.csv")};
+  args.insert(args.end(), extra.begin(), extra.end());
+  RunResult start = RunSpoor(args);
+  INFO(start.err);
+  REQUIRE(start.exit_code == 0);
+}
+
+std::vector<std::string> ClientArgs(const Scratch& dir, std::vector<std::string> args) {
+  args.insert(args.begin(), {"--config", dir / "client.toml"});
+  return args;
+}
+
+double RelativeDifference(double a, double b) {
+  return a == b ? 0 : std::abs(a - b) / std::max(std::abs(a), std::abs(b));
 }
 
 bool Eventually(double seconds, const std::function<bool()>& predicate) {

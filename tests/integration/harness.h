@@ -46,6 +46,23 @@ pid_t SandboxPid(const std::string& dir, const std::string& name);
 
 std::string ExampleCsv(const std::string& hospital);  // "a" -> .../hospital-a.csv
 
+// tests/reference/FILE in the source tree.
+std::string ReferenceFile(const std::string& file);
+
+// Starts a sandbox in `dir` whose three nodes, site-1 .. site-3, serve
+// tests/reference/PREFIX_site1.csv .. PREFIX_site3.csv as dataset "cohort".
+// A failed start fails the calling test (REQUIRE), with spoor's stderr.
+// `extra` are further `sandbox start` options.
+void StartReferenceSites(const Scratch& dir, const std::string& prefix,
+                         const std::vector<std::string>& extra = {});
+
+// `args` after `--config DIR/client.toml`: a research command against the
+// sandbox in `dir`.
+std::vector<std::string> ClientArgs(const Scratch& dir, std::vector<std::string> args);
+
+// |a - b| / max(|a|, |b|); 0 when a == b.
+double RelativeDifference(double a, double b);
+
 // Polls `predicate` every 20 ms for up to `seconds`.
 bool Eventually(double seconds, const std::function<bool()>& predicate);
 
