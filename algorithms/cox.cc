@@ -12,6 +12,7 @@
 #include "algorithms/formula.h"
 #include "algorithms/gram_solve.h"
 #include "algorithms/model_matrix.h"
+#include "algorithms/model_support.h"
 #include "common/status.h"
 
 namespace spoor {
@@ -23,12 +24,9 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr char kFormula[] = "formula";
 constexpr char kTies[] = "ties";
 constexpr char kPooled[] = "pooled";
-constexpr char kMaxIterations[] = "max_iterations";
-constexpr char kEpsilon[] = "epsilon";
 
 // Round state. Nodes read phase, levels, times, beta and center.
 constexpr char kPhase[] = "phase";
-constexpr char kLevelsPrefix[] = "levels:";
 constexpr char kTimesPrefix[] = "times:";
 constexpr char kIteration[] = "iteration";
 constexpr char kBeta[] = "beta";          // where the nodes evaluate this round
@@ -84,27 +82,11 @@ absl::StatusOr<Spec> ParseSpec(const v1::Parameters& parameters) {
   if (const v1::Value* pooled = FindParameter(parameters, kPooled); pooled != nullptr) {
     spec.pooled = pooled->flag();
   }
-  SPOOR_ASSIGN_OR_RETURN(double max_iterations, GetNumber(parameters, kMaxIterations, 20));
-  if (!(max_iterations >= 1 && max_iterations <= 1000) ||
-      max_iterations != std::floor(max_iterations)) {
-    return absl::InvalidArgumentError("cox: max_iterations must be a whole number from 1 to 1000");
-  }
-  spec.max_iterations = static_cast<int>(max_iterations);
-  SPOOR_ASSIGN_OR_RETURN(spec.epsilon, GetNumber(parameters, kEpsilon, 1e-9));
-  if (!(spec.epsilon > 0 && spec.epsilon < 1)) {
-    return absl::InvalidArgumentError("cox: epsilon must be a number between 0 and 1");
-  }
+  SPOOR_ASSIGN_OR_RETURN(IterationControl control,
+                         ParseIterationControl(parameters, "cox", {20, 1e-9}));
+  spec.max_iterations = control.max_iterations;
+  spec.epsilon = control.epsilon;
   return spec;
-}
-
-FactorLevels LevelsFromState(const v1::Parameters& state) {
-  FactorLevels levels;
-  for (const auto& [key, value] : state.values()) {
-    if (!absl::StartsWith(key, kLevelsPrefix)) continue;
-    levels[key.substr(sizeof(kLevelsPrefix) - 1)] =
-        std::vector<std::string>(value.texts().values().begin(), value.texts().values().end());
-  }
-  return levels;
 }
 
 // R's coxph drops the intercept column of the model matrix.
@@ -113,12 +95,6 @@ std::vector<std::string> CoxColumnNames(const Formula& formula, const FactorLeve
   if (formula.intercept && !names.empty()) names.erase(names.begin());
   return names;
 }
-
-Eigen::VectorXd ToVector(const std::vector<double>& v) {
-  return Eigen::Map<const Eigen::VectorXd>(v.data(), static_cast<Eigen::Index>(v.size()));
-}
-
-std::vector<double> FromVector(const Eigen::VectorXd& v) { return {v.data(), v.data() + v.size()}; }
 
 size_t TriangleSize(Eigen::Index p) { return static_cast<size_t>(p * (p + 1) / 2); }
 
@@ -237,26 +213,6 @@ size_t StratumCount(const ModelMatrix& m) {
   return m.strata_levels.empty() ? 1 : m.strata_levels.size();
 }
 
-void AddVector(v1::Aggregate& aggregate, const std::string& name, int64_t records,
-               const std::vector<double>& values, v1::BlockKind kind = v1::BLOCK_KIND_UNSPECIFIED) {
-  v1::Block* block = aggregate.add_blocks();
-  block->set_name(name);
-  block->set_record_count(records);
-  block->set_kind(kind);
-  for (double v : values) block->mutable_vector()->add_values(v);
-}
-
-void AddSymmetric(v1::Aggregate& aggregate, const std::string& name, int64_t records,
-                  const Eigen::MatrixXd& upper) {
-  v1::Block* block = aggregate.add_blocks();
-  block->set_name(name);
-  block->set_record_count(records);
-  v1::SymmetricMatrix* matrix = block->mutable_matrix();
-  matrix->set_dimension(static_cast<uint32_t>(upper.rows()));
-  for (Eigen::Index r = 0; r < upper.rows(); ++r)
-    for (Eigen::Index c = r; c < upper.cols(); ++c) matrix->add_upper(upper(r, c));
-}
-
 // Rows of each stratum ordered by descending time.
 std::vector<std::vector<Eigen::Index>> RowsByStratum(const ModelMatrix& m) {
   std::vector<std::vector<Eigen::Index>> rows(StratumCount(m));
@@ -325,9 +281,9 @@ absl::StatusOr<v1::Aggregate> LocalFit(const Spec& spec, const LocalData& data,
       Accumulate(buckets, spec.efron, pl);
     }
     stats[0] += pl.loglik;
-    AddSymmetric(aggregate, kInformation, n, pl.information);
-    AddVector(aggregate, kScore, n, FromVector(pl.score + death_x));
-    AddVector(aggregate, kStats, n, stats);
+    AddSymmetricBlock(aggregate, kInformation, n, pl.information);
+    AddVectorBlock(aggregate, kScore, n, pl.score + death_x);
+    AddVectorBlock(aggregate, kStats, n, ToVector(stats));
     return aggregate;
   }
 
@@ -364,29 +320,15 @@ absl::StatusOr<v1::Aggregate> LocalFit(const Spec& spec, const LocalData& data,
       for (Eigen::Index r = 0; r < p; ++r)
         for (Eigen::Index c = r; c < p; ++c) values.push_back(b.d2(r, c));
     }
-    AddVector(aggregate, absl::StrCat(kRiskPrefix, name), records, values,
-              v1::BLOCK_KIND_EVENT_TIMES);
+    AddVectorBlock(aggregate, absl::StrCat(kRiskPrefix, name), records, ToVector(values),
+                   v1::BLOCK_KIND_EVENT_TIMES);
   }
-  AddVector(aggregate, kScore, n, FromVector(death_x));
-  AddVector(aggregate, kStats, n, stats);
+  AddVectorBlock(aggregate, kScore, n, death_x);
+  AddVectorBlock(aggregate, kStats, n, ToVector(stats));
   return aggregate;
 }
 
 // --- The coordinator's side. ---
-
-const v1::Block* FindBlock(const v1::Aggregate& aggregate, std::string_view name) {
-  for (const v1::Block& b : aggregate.blocks()) {
-    if (b.name() == name) return &b;
-  }
-  return nullptr;
-}
-
-absl::Status ColumnMismatch(const std::string& node) {
-  return absl::FailedPreconditionError(absl::StrCat(
-      "node ", node,
-      " built a different model matrix; check that each variable has the same type (numeric or "
-      "categorical) at every node"));
-}
 
 struct Pooled {
   PartialLikelihood pl;
@@ -421,14 +363,8 @@ absl::StatusOr<Pooled> PoolFit(const Spec& spec, const CentralRequest& request, 
     pooled.events += static_cast<int64_t>(stats->vector().values(2));
     if (!spec.pooled) {
       const v1::Block* info = FindBlock(node.aggregate, kInformation);
-      if (info == nullptr || !info->has_matrix() ||
-          static_cast<Eigen::Index>(info->matrix().dimension()) != p ||
-          info->matrix().upper_size() != static_cast<int>(TriangleSize(p))) {
-        return ColumnMismatch(node.node_id);
-      }
-      int k = 0;
-      for (Eigen::Index r = 0; r < p; ++r)
-        for (Eigen::Index c = r; c < p; ++c) pooled.pl.information(r, c) += info->matrix().upper(k++);
+      if (info == nullptr) return ColumnMismatch(node.node_id);
+      SPOOR_RETURN_IF_ERROR(AddSymmetricTo(*info, node.node_id, pooled.pl.information));
       continue;
     }
     for (const v1::Block& block : node.aggregate.blocks()) {
@@ -555,22 +491,14 @@ absl::StatusOr<v1::Aggregate> CoxAlgorithm::Local(const LocalRequest& request) c
     const int64_t cases = m.x.rows();
     const auto events = static_cast<int64_t>(m.event.sum());
     v1::Aggregate aggregate;
-    for (const auto& [variable, values] : levels) {
-      v1::Block* block = aggregate.add_blocks();
-      block->set_name(variable);
-      block->set_record_count(cases);
-      for (const std::string& v : values) block->mutable_levels()->add_values(v);
-    }
-    AddVector(aggregate, kCases, cases,
-              {static_cast<double>(cases), static_cast<double>(events)});
+    AddLevelsBlocks(levels, cases, aggregate);
+    AddVectorBlock(aggregate, kCases, cases,
+                   Eigen::Vector2d(static_cast<double>(cases), static_cast<double>(events)));
     return aggregate;
   }
   const FactorLevels levels = LevelsFromState(request.round_state);
   SPOOR_ASSIGN_OR_RETURN(const std::string formula, GetText(request.parameters, kFormula));
-  std::string key = formula;
-  for (const auto& [variable, values] : levels) {
-    absl::StrAppend(&key, "\n", variable, "=", absl::StrJoin(values, "\x1f"));
-  }
+  const std::string key = ModelKey(formula, levels);
   SPOOR_ASSIGN_OR_RETURN(std::shared_ptr<const LocalData> data,
                          cache_.GetOrBuild(request.frame.id(), key, [&] {
                            return BuildLocalData(spec, request.frame, levels);
@@ -588,10 +516,12 @@ absl::StatusOr<v1::Aggregate> CoxAlgorithm::Local(const LocalRequest& request) c
       if (times.empty()) continue;
       std::sort(times.begin(), times.end());
       times.erase(std::unique(times.begin(), times.end()), times.end());
-      AddVector(aggregate, absl::StrCat(kTimesPrefix, StratumName(m, static_cast<int32_t>(s))),
-                static_cast<int64_t>(strata[s].size()), times, v1::BLOCK_KIND_EVENT_TIMES);
+      AddVectorBlock(aggregate, absl::StrCat(kTimesPrefix, StratumName(m, static_cast<int32_t>(s))),
+                     static_cast<int64_t>(strata[s].size()), ToVector(times),
+                     v1::BLOCK_KIND_EVENT_TIMES);
     }
-    AddVector(aggregate, kCases, m.x.rows(), {static_cast<double>(m.x.rows())});
+    AddVectorBlock(aggregate, kCases, m.x.rows(),
+                   Eigen::VectorXd::Constant(1, static_cast<double>(m.x.rows())));
     return aggregate;
   }
   if (phase != kPhaseFit) return absl::InvalidArgumentError(absl::StrCat("cox: unknown phase '", phase, "'"));
@@ -606,28 +536,19 @@ absl::StatusOr<CentralStep> CoxAlgorithm::Central(const CentralRequest& request)
   next = request.round_state;
 
   if (phase == kPhaseLevels) {
-    std::vector<FactorLevels> per_node;
     int64_t cases = 0, events = 0;
     for (const NodeAggregate& node : request.aggregates) {
-      FactorLevels levels;
-      for (const v1::Block& block : node.aggregate.blocks()) {
-        if (block.has_levels()) {
-          levels[block.name()] = {block.levels().values().begin(), block.levels().values().end()};
-        } else if (block.name() == kCases && block.vector().values_size() == 2) {
-          cases += static_cast<int64_t>(block.vector().values(0));
-          events += static_cast<int64_t>(block.vector().values(1));
-        }
+      const v1::Block* n = FindBlock(node.aggregate, kCases);
+      if (n != nullptr && n->vector().values_size() == 2) {
+        cases += static_cast<int64_t>(n->vector().values(0));
+        events += static_cast<int64_t>(n->vector().values(1));
       }
-      per_node.push_back(std::move(levels));
     }
     if (events == 0) {
       return absl::FailedPreconditionError(
           "cox: no node has an event among the complete cases; a Cox model needs events");
     }
-    FactorLevels levels = UnionLevels(per_node);
-    for (const auto& [variable, values] : levels) {
-      SetTextList(next, absl::StrCat(kLevelsPrefix, variable), values);
-    }
+    const FactorLevels levels = SetUnionOfNodeLevels(request.aggregates, next);
     const size_t p = CoxColumnNames(spec.formula, levels).size();
     if (p == 0) return absl::InvalidArgumentError("cox: the model has no columns");
     if (static_cast<int64_t>(p) >= cases) {

@@ -119,4 +119,23 @@ DataFrame DataFrame::SelectRows(const std::vector<size_t>& rows) const {
   return out;
 }
 
+std::vector<size_t> CompleteRows(const std::vector<const Column*>& columns, size_t num_rows) {
+  std::vector<uint8_t> complete(num_rows, 1);
+  for (const Column* column : columns) {
+    if (column->type() == ColumnType::kNumeric) {
+      const double* x = column->numbers().data();
+      for (size_t r = 0; r < num_rows; ++r) complete[r] &= static_cast<uint8_t>(x[r] == x[r]);
+    } else {
+      const int32_t* codes = column->codes().data();
+      for (size_t r = 0; r < num_rows; ++r) complete[r] &= static_cast<uint8_t>(codes[r] >= 0);
+    }
+  }
+  std::vector<size_t> rows;
+  rows.reserve(num_rows);
+  for (size_t r = 0; r < num_rows; ++r) {
+    if (complete[r]) rows.push_back(r);
+  }
+  return rows;
+}
+
 }  // namespace spoor

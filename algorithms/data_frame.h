@@ -84,6 +84,10 @@ class DataFrame {
   uint64_t id_ = 0;
 };
 
+// The rows (ascending) where none of `columns` is missing; `num_rows` is
+// their common length. Column by column, so that it runs at memory speed.
+std::vector<size_t> CompleteRows(const std::vector<const Column*>& columns, size_t num_rows);
+
 }  // namespace spoor
 
 #endif  // SPOOR_ALGORITHMS_DATA_FRAME_H_

@@ -14,6 +14,7 @@
 #include "algorithms/formula.h"
 #include "algorithms/gram_solve.h"
 #include "algorithms/model_matrix.h"
+#include "algorithms/model_support.h"
 #include "common/status.h"
 
 namespace spoor {
@@ -25,13 +26,10 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr char kFormula[] = "formula";
 constexpr char kFamily[] = "family";
 constexpr char kWeights[] = "weights";
-constexpr char kMaxIterations[] = "max_iterations";
-constexpr char kEpsilon[] = "epsilon";
 
 // Round state. Nodes read phase, levels, iteration, beta, start_beta and
 // wtdmu; the rest is the coordinator's own bookkeeping between rounds.
 constexpr char kPhase[] = "phase";
-constexpr char kLevelsPrefix[] = "levels:";
 constexpr char kIteration[] = "iteration";
 constexpr char kBeta[] = "beta";
 constexpr char kStartBeta[] = "start_beta";  // null phase: the full fit's coefficients
@@ -186,6 +184,7 @@ class FamilyFunctions {
 
   static double LogBinomialDensity(double x, double size, double p) {
     if (x < 0 || x > size) return -std::numeric_limits<double>::infinity();
+    if (size == 1) return x == 1 ? std::log(p) : std::log1p(-p);  // one trial: no lgamma
     double log_choose = std::lgamma(size + 1) - std::lgamma(x + 1) - std::lgamma(size - x + 1);
     double out = log_choose;
     if (x > 0) out += x * std::log(p);
@@ -237,31 +236,11 @@ absl::StatusOr<Spec> ParseSpec(const v1::Parameters& parameters) {
   if (FindParameter(parameters, kWeights) != nullptr) {
     SPOOR_ASSIGN_OR_RETURN(spec.weights, GetText(parameters, kWeights));
   }
-  SPOOR_ASSIGN_OR_RETURN(double max_iterations, GetNumber(parameters, kMaxIterations, 25));
-  if (!(max_iterations >= 1 && max_iterations <= 1000) ||
-      max_iterations != std::floor(max_iterations)) {
-    return absl::InvalidArgumentError("glm: max_iterations must be a whole number from 1 to 1000");
-  }
-  spec.max_iterations = static_cast<int>(max_iterations);
-  SPOOR_ASSIGN_OR_RETURN(spec.epsilon, GetNumber(parameters, kEpsilon, 1e-8));
-  if (!(spec.epsilon > 0 && spec.epsilon < 1)) {
-    return absl::InvalidArgumentError("glm: epsilon must be a number between 0 and 1");
-  }
+  SPOOR_ASSIGN_OR_RETURN(IterationControl control,
+                         ParseIterationControl(parameters, "glm", {25, 1e-8}));
+  spec.max_iterations = control.max_iterations;
+  spec.epsilon = control.epsilon;
   return spec;
-}
-
-FactorLevels LevelsFromState(const v1::Parameters& state) {
-  FactorLevels levels;
-  for (const auto& [key, value] : state.values()) {
-    if (!absl::StartsWith(key, kLevelsPrefix)) continue;
-    levels[key.substr(sizeof(kLevelsPrefix) - 1)] =
-        std::vector<std::string>(value.texts().values().begin(), value.texts().values().end());
-  }
-  return levels;
-}
-
-Eigen::VectorXd ToVector(const std::vector<double>& v) {
-  return Eigen::Map<const Eigen::VectorXd>(v.data(), static_cast<Eigen::Index>(v.size()));
 }
 
 }  // namespace
@@ -291,12 +270,7 @@ absl::StatusOr<const DataFrame*> CompleteCases(const Spec& spec, const DataFrame
     }
     columns.push_back(column);
   }
-  std::vector<size_t> rows;
-  for (size_t r = 0; r < frame.num_rows(); ++r) {
-    bool complete = true;
-    for (const Column* c : columns) complete = complete && !c->is_missing(r);
-    if (complete) rows.push_back(r);
-  }
+  const std::vector<size_t> rows = CompleteRows(columns, frame.num_rows());
   if (rows.size() == frame.num_rows()) return &frame;
   storage = frame.SelectRows(rows);
   return &storage;
@@ -343,27 +317,7 @@ absl::StatusOr<LocalData> BuildLocalData(const Spec& spec, const DataFrame& fram
   return data;
 }
 
-void AddVector(v1::Aggregate& aggregate, const char* name, int64_t records,
-               const Eigen::VectorXd& values) {
-  v1::Block* block = aggregate.add_blocks();
-  block->set_name(name);
-  block->set_record_count(records);
-  v1::DenseVector* vector = block->mutable_vector();
-  for (double v : values) vector->add_values(v);
-}
 
-void AddSymmetric(v1::Aggregate& aggregate, const char* name, int64_t records,
-                  const Eigen::MatrixXd& m) {
-  v1::Block* block = aggregate.add_blocks();
-  block->set_name(name);
-  block->set_record_count(records);
-  v1::SymmetricMatrix* matrix = block->mutable_matrix();
-  matrix->set_dimension(static_cast<uint32_t>(m.rows()));
-  for (Eigen::Index r = 0; r < m.rows(); ++r)
-    for (Eigen::Index c = r; c < m.cols(); ++c) matrix->add_upper(m(r, c));
-}
-
-std::vector<double> FromVector(const Eigen::VectorXd& v) { return {v.data(), v.data() + v.size()}; }
 
 // One node's IRLS quantities at the coefficients the state names.
 absl::StatusOr<v1::Aggregate> LocalFit(const Spec& spec, const LocalData& data,
@@ -435,31 +389,30 @@ absl::StatusOr<v1::Aggregate> LocalFit(const Spec& spec, const LocalData& data,
     xtwx(0, 0) = working_w.sum();
     xtwz[0] = working_w.dot(z);
   } else {
+    // sqrt(W) X, a block at a time, into a symmetric rank update: half the
+    // work of a general product.
     constexpr Eigen::Index kChunk = 2048;
+    const Eigen::VectorXd root_w = working_w.cwiseSqrt();
     Eigen::MatrixXd scaled(std::min(kChunk, n), p);
     for (Eigen::Index start = 0; start < n; start += kChunk) {
       const Eigen::Index rows = std::min(kChunk, n - start);
-      const auto x_rows = mm.x.middleRows(start, rows);
-      scaled.topRows(rows) = x_rows.array().colwise() * working_w.segment(start, rows).array();
-      xtwx.noalias() += scaled.topRows(rows).transpose() * x_rows;
-      xtwz.noalias() += scaled.topRows(rows).transpose() * z.segment(start, rows);
+      const auto w_rows = root_w.segment(start, rows);
+      scaled.topRows(rows) = mm.x.middleRows(start, rows).array().colwise() * w_rows.array();
+      xtwx.selfadjointView<Eigen::Lower>().rankUpdate(scaled.topRows(rows).transpose());
+      xtwz.noalias() +=
+          scaled.topRows(rows).transpose() * (w_rows.array() * z.segment(start, rows).array()).matrix();
     }
+    xtwx.triangularView<Eigen::StrictlyUpper>() = xtwx.transpose();
   }
   v1::Aggregate aggregate;
-  AddSymmetric(aggregate, kXtwx, n, xtwx);
-  AddVector(aggregate, kXtwz, n, xtwz);
-  AddVector(aggregate, kStats, n, stats);
+  AddSymmetricBlock(aggregate, kXtwx, n, xtwx);
+  AddVectorBlock(aggregate, kXtwz, n, xtwz);
+  AddVectorBlock(aggregate, kStats, n, stats);
   return aggregate;
 }
 
 // --- Central side. ---
 
-const v1::Block* FindBlock(const v1::Aggregate& aggregate, std::string_view name) {
-  for (const v1::Block& b : aggregate.blocks()) {
-    if (b.name() == name) return &b;
-  }
-  return nullptr;
-}
 
 struct Pooled {
   Eigen::MatrixXd xtwx;
@@ -479,24 +432,12 @@ absl::StatusOr<Pooled> PoolFit(const CentralRequest& request, Eigen::Index p) {
       return absl::InvalidArgumentError(
           absl::StrCat("node ", node.node_id, " answered without the glm blocks"));
     }
-    const v1::SymmetricMatrix& m = xtwx->matrix();
-    if (static_cast<Eigen::Index>(m.dimension()) != p ||
-        m.upper_size() != static_cast<int>(p * (p + 1) / 2) ||
-        xtwz->vector().values_size() != static_cast<int>(p) ||
+    if (xtwz->vector().values_size() != static_cast<int>(p) ||
         stats->vector().values_size() != kStatCount) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "node ", node.node_id,
-          " built a different model matrix; check that each variable has the same type "
-          "(numeric or categorical) at every node"));
+      return ColumnMismatch(node.node_id);
     }
-    int k = 0;
-    for (Eigen::Index r = 0; r < p; ++r) {
-      for (Eigen::Index c = r; c < p; ++c) {
-        pooled.xtwx(r, c) += m.upper(k++);
-        if (c != r) pooled.xtwx(c, r) = pooled.xtwx(r, c);
-      }
-      pooled.xtwz[r] += xtwz->vector().values(static_cast<int>(r));
-    }
+    SPOOR_RETURN_IF_ERROR(AddSymmetricTo(*xtwx, node.node_id, pooled.xtwx));
+    for (Eigen::Index r = 0; r < p; ++r) pooled.xtwz[r] += xtwz->vector().values(static_cast<int>(r));
     for (int i = 0; i < kStatCount; ++i) pooled.stats[i] += stats->vector().values(i);
   }
   return pooled;
@@ -636,13 +577,8 @@ absl::StatusOr<v1::Aggregate> GlmAlgorithm::Local(const LocalRequest& request) c
     SPOOR_ASSIGN_OR_RETURN(FactorLevels levels, LocalLevels(spec.formula, *cases));
     const auto count = static_cast<int64_t>(cases->num_rows());
     v1::Aggregate aggregate;
-    for (const auto& [variable, values] : levels) {
-      v1::Block* block = aggregate.add_blocks();
-      block->set_name(variable);
-      block->set_record_count(count);
-      for (const std::string& v : values) block->mutable_levels()->add_values(v);
-    }
-    AddVector(aggregate, kCases, count, Eigen::VectorXd::Constant(1, static_cast<double>(count)));
+    AddLevelsBlocks(levels, count, aggregate);
+    AddVectorBlock(aggregate, kCases, count, Eigen::VectorXd::Constant(1, static_cast<double>(count)));
     return aggregate;
   }
   if (phase != kPhaseFit && phase != kPhaseNull) {
@@ -650,10 +586,8 @@ absl::StatusOr<v1::Aggregate> GlmAlgorithm::Local(const LocalRequest& request) c
   }
   const FactorLevels levels = LevelsFromState(request.round_state);
   SPOOR_ASSIGN_OR_RETURN(const std::string formula, GetText(request.parameters, kFormula));
-  std::string key = absl::StrCat(formula, "\n", spec.family.name, "\n", spec.weights);
-  for (const auto& [variable, values] : levels) {
-    absl::StrAppend(&key, "\n", variable, "=", absl::StrJoin(values, "\x1f"));
-  }
+  const std::string key =
+      absl::StrCat(spec.family.name, "\n", spec.weights, "\n", ModelKey(formula, levels));
   SPOOR_ASSIGN_OR_RETURN(std::shared_ptr<const LocalData> data,
                          cache_.GetOrBuild(request.frame.id(), key, [&] {
                            return BuildLocalData(spec, request.frame, levels);
@@ -669,29 +603,18 @@ absl::StatusOr<CentralStep> GlmAlgorithm::Central(const CentralRequest& request)
   next = request.round_state;
 
   if (phase == kPhaseLevels) {
-    std::vector<FactorLevels> per_node;
     int64_t cases = 0;
     for (const NodeAggregate& node : request.aggregates) {
-      FactorLevels levels;
-      for (const v1::Block& block : node.aggregate.blocks()) {
-        if (block.has_levels()) {
-          levels[block.name()] = std::vector<std::string>(block.levels().values().begin(),
-                                                          block.levels().values().end());
-        } else if (block.name() == kCases && block.has_vector() &&
-                   block.vector().values_size() == 1) {
-          cases += static_cast<int64_t>(block.vector().values(0));
-        }
+      const v1::Block* n = FindBlock(node.aggregate, kCases);
+      if (n != nullptr && n->vector().values_size() == 1) {
+        cases += static_cast<int64_t>(n->vector().values(0));
       }
-      per_node.push_back(std::move(levels));
     }
     if (cases == 0) {
       return absl::FailedPreconditionError(
           "glm: no node has a complete case for the model's variables");
     }
-    FactorLevels levels = UnionLevels(per_node);
-    for (const auto& [variable, values] : levels) {
-      SetTextList(next, absl::StrCat(kLevelsPrefix, variable), values);
-    }
+    const FactorLevels levels = SetUnionOfNodeLevels(request.aggregates, next);
     const size_t p = ModelColumnNames(spec.formula, levels).size();
     if (p == 0) return absl::InvalidArgumentError("glm: the model has no columns");
     if (static_cast<int64_t>(p) > cases) {
@@ -783,9 +706,7 @@ absl::StatusOr<CentralStep> GlmAlgorithm::Central(const CentralRequest& request)
     // glm() refits the intercept-only model with the offset for the null
     // deviance, starting from this model's fitted values.
     v1::Parameters null_state;
-    for (const auto& [key, value] : request.round_state.values()) {
-      if (absl::StartsWith(key, kLevelsPrefix)) (*null_state.mutable_values())[key] = value;
-    }
+    SetLevelsInState(levels, null_state);
     SetText(null_state, kPhase, kPhaseNull);
     SetNumber(null_state, kIteration, 0);
     SPOOR_ASSIGN_OR_RETURN(std::vector<double> beta, GetNumbers(request.round_state, kBeta));

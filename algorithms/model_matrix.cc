@@ -47,13 +47,7 @@ absl::Status CheckPresent(const Formula& formula, const DataFrame& frame) {
 std::vector<size_t> CompleteRows(const Formula& formula, const DataFrame& frame) {
   std::vector<const Column*> columns;
   for (const std::string& name : formula.Variables()) columns.push_back(frame.Find(name));
-  std::vector<size_t> rows;
-  for (size_t r = 0; r < frame.num_rows(); ++r) {
-    bool complete = true;
-    for (const Column* c : columns) complete = complete && !c->is_missing(r);
-    if (complete) rows.push_back(r);
-  }
-  return rows;
+  return spoor::CompleteRows(columns, frame.num_rows());
 }
 
 using IsFactorFn = std::function<bool(const TermFactor&)>;
@@ -331,6 +325,13 @@ absl::StatusOr<ModelMatrix> BuildModelMatrix(const Formula& formula, const DataF
     const ColumnSpec& spec = specs[c];
     out.column_names.push_back(spec.name);
     auto column = out.x.col(static_cast<Eigen::Index>(c));
+    if (spec.term >= 0 && formula.terms[spec.term].factors.size() == 1 && spec.level[0] < 0) {
+      // A numeric main effect, the common case: one gather.
+      const std::vector<double>& values =
+          frame.Find(formula.terms[spec.term].factors[0].variable)->numbers();
+      for (Eigen::Index i = 0; i < n; ++i) column[i] = values[rows[i]];
+      continue;
+    }
     column.setOnes();
     if (spec.term < 0) continue;
     const std::vector<TermFactor>& factors = formula.terms[spec.term].factors;

@@ -1,5 +1,6 @@
 // spoor coordinator | spoor node: the two daemons. main() of each is here;
 // this is the only place that wires real implementations together.
+#include <malloc.h>
 #include <signal.h>
 
 #include <filesystem>
@@ -61,6 +62,14 @@ absl::Status RunCoordinator(const std::string& config_path) {
 
 absl::Status RunNode(const std::string& config_path) {
   SetLogComponent("node");
+  // Each round of a model fit allocates a few vectors of the data's length
+  // (a few MB). glibc would serve each with a fresh mmap and every round
+  // would fault in and zero new pages; from the heap they are reused. Larger
+  // blocks (a dataset's columns, a model matrix) keep their own mappings, so
+  // memory goes back to the system when a job's cache is dropped.
+  // bench/README.md has the measurements behind the thresholds.
+  ::mallopt(M_MMAP_THRESHOLD, 16 << 20);
+  ::mallopt(M_TRIM_THRESHOLD, 64 << 20);
   sigset_t signals = BlockTerminationSignals();
   SPOOR_ASSIGN_OR_RETURN(NodeConfig config, LoadNodeConfig(config_path));
   SetLogComponent(absl::StrCat("node ", config.name));
