@@ -178,6 +178,57 @@ TEST_CASE("glm: node errors name the variable, never a value", "[glm]") {
   CHECK(std::string(weights.status().message()).find("sex") != std::string::npos);
 }
 
+TEST_CASE("glm: perfect separation is reported as R reports it", "[glm]") {
+  // x separates y completely; R's glm() on the pooled 36 rows runs out of
+  // iterations and warns twice, in this order (R 4.2):
+  //   glm.fit: algorithm did not converge
+  //   glm.fit: fitted probabilities numerically 0 or 1 occurred
+  std::vector<DataFrame> sites;
+  for (int site = 0; site < 3; ++site) {
+    std::string csv = "y,x\n";
+    for (int i = 1; i <= 12; ++i) {
+      const int x = site * 12 + i;
+      csv += std::to_string(x > 18 ? 1 : 0) + "," + std::to_string(x) + "\n";
+    }
+    absl::StatusOr<DataFrame> frame = ParseCsv(csv, "separated");
+    REQUIRE(frame.ok());
+    sites.push_back(*std::move(frame));
+  }
+  absl::StatusOr<v1::Result> result = RunFederated(Params("y ~ x", "binomial"), sites);
+  REQUIRE(result.ok());
+  const v1::GlmResult& glm = result->glm();
+  CHECK_FALSE(glm.converged());
+  CHECK(glm.iterations() == 25);
+  const std::vector<std::string> warnings(glm.warnings().begin(), glm.warnings().end());
+  CHECK(warnings == std::vector<std::string>{
+                        "glm.fit: algorithm did not converge",
+                        "glm.fit: fitted probabilities numerically 0 or 1 occurred"});
+  CHECK(std::abs(glm.coefficients(1).estimate()) > 10);  // R: 38.4, diverging
+}
+
+TEST_CASE("glm: a factor level present at one site only is a column everywhere", "[glm]") {
+  // Stage 4 exists only at site 3: the union of levels gives every site the
+  // same columns, and the fit equals the reference fit on the pooled data.
+  std::vector<DataFrame> sites = Sites();
+  int64_t rows = 0;
+  for (size_t s = 0; s < 2; ++s) {
+    const std::vector<double>& stage = sites[s].Find("stage")->numbers();
+    std::vector<size_t> keep;
+    for (size_t r = 0; r < stage.size(); ++r) {
+      if (stage[r] != 4) keep.push_back(r);
+    }
+    sites[s] = sites[s].SelectRows(keep);
+  }
+  for (const DataFrame& site : sites) rows += static_cast<int64_t>(site.num_rows());
+  absl::StatusOr<v1::Result> fit = RunFederated(Params("y_gauss ~ factor(stage)", "gaussian"), sites);
+  REQUIRE(fit.ok());
+  const v1::GlmResult& glm = fit->glm();
+  REQUIRE(glm.coefficients_size() == 4);
+  CHECK(glm.coefficients(3).term() == "factor(stage)4");
+  CHECK_FALSE(glm.coefficients(3).aliased());
+  CHECK(glm.n() == rows);
+}
+
 TEST_CASE("glm: the disclosure gate judges the cross-products like any block", "[glm]") {
   // A node with fewer complete cases than the gate's minimum is refused.
   absl::StatusOr<DataFrame> small = ParseCsv("y,x\n1,2\n2,3\n3,5\n4,4\n", "small");
