@@ -248,13 +248,82 @@ absl::StatusOr<Spec> ParseSpec(const v1::Parameters& parameters) {
 // The node's data for the model: complete cases over the formula's variables
 // and the weights, as R's model.frame with na.omit.
 struct GlmAlgorithm::LocalData {
-  ModelMatrix matrix;
-  Eigen::VectorXd weights;
+  // The columns of X. A plain numeric variable over all of the frame's rows
+  // is read where the frame keeps it, so the common model (numeric
+  // covariates, no missing values) holds no copy of the data; other columns
+  // (factors, interactions, rows dropped for missing values) come from the
+  // materialised model matrix `owned`.
+  struct Column {
+    const double* frame = nullptr;  // a view into the frame's column, or
+    Eigen::Index owned = -1;        // a column of `owned`; neither: the intercept
+  };
+  std::vector<Column> columns;
+  Eigen::MatrixXd owned;
+  Eigen::VectorXd y, offset, weights;
+
+  Eigen::Index rows() const { return y.size(); }
+  Eigen::Index cols() const { return static_cast<Eigen::Index>(columns.size()); }
+
+  // X rows [start, start + count) into the top of `block`.
+  void CopyRows(Eigen::Index start, Eigen::Index count, Eigen::MatrixXd& block) const {
+    for (Eigen::Index j = 0; j < cols(); ++j) {
+      const Column& c = columns[static_cast<size_t>(j)];
+      if (c.frame != nullptr) {
+        block.col(j).head(count) = Eigen::Map<const Eigen::VectorXd>(c.frame + start, count);
+      } else if (c.owned >= 0) {
+        block.col(j).head(count) = owned.col(c.owned).segment(start, count);
+      } else {
+        block.col(j).head(count).setOnes();
+      }
+    }
+  }
+
+  // X beta.
+  Eigen::VectorXd Times(const Eigen::VectorXd& beta) const {
+    Eigen::VectorXd out = Eigen::VectorXd::Zero(rows());
+    for (Eigen::Index j = 0; j < cols(); ++j) {
+      const Column& c = columns[static_cast<size_t>(j)];
+      if (c.frame != nullptr) {
+        out += beta[j] * Eigen::Map<const Eigen::VectorXd>(c.frame, rows());
+      } else if (c.owned >= 0) {
+        out += beta[j] * owned.col(c.owned);
+      } else {
+        out.array() += beta[j];
+      }
+    }
+    return out;
+  }
 };
 
 namespace {
 
 using LocalData = GlmAlgorithm::LocalData;
+
+// The fast path of BuildLocalData: every term a numeric variable of the
+// frame, no offset, no row dropped. False when the model needs more.
+bool ViewFrameColumns(const Spec& spec, const DataFrame& frame, const FactorLevels& levels,
+                      LocalData& data) {
+  const Formula& f = spec.formula;
+  if (!f.offsets.empty() || !levels.empty()) return false;
+  const spoor::Column* response = frame.Find(f.response);
+  if (response == nullptr || response->type() != ColumnType::kNumeric) return false;
+  std::vector<std::string> expected;
+  if (f.intercept) {
+    expected.push_back("(Intercept)");
+    data.columns.push_back({});
+  }
+  for (const Term& term : f.terms) {
+    if (term.factors.size() != 1 || term.factors[0].as_factor) return false;
+    const spoor::Column* column = frame.Find(term.factors[0].variable);
+    if (column == nullptr || column->type() != ColumnType::kNumeric) return false;
+    expected.push_back(term.factors[0].variable);
+    data.columns.push_back({column->numbers().data(), -1});
+  }
+  if (ModelColumnNames(f, levels) != expected) return false;  // R's order differs
+  data.y = ToVector(response->numbers());
+  data.offset = Eigen::VectorXd::Zero(data.y.size());
+  return true;
+}
 
 // The frame restricted to complete cases over the formula's variables and
 // the weights; `storage` holds the copy when rows had to be dropped.
@@ -281,8 +350,15 @@ absl::StatusOr<LocalData> BuildLocalData(const Spec& spec, const DataFrame& fram
   DataFrame storage;
   SPOOR_ASSIGN_OR_RETURN(const DataFrame* cases, CompleteCases(spec, frame, storage));
   LocalData data;
-  SPOOR_ASSIGN_OR_RETURN(data.matrix, BuildModelMatrix(spec.formula, *cases, levels));
-  const Eigen::Index n = data.matrix.x.rows();
+  if (cases != &frame || !ViewFrameColumns(spec, frame, levels, data)) {
+    data.columns.clear();
+    SPOOR_ASSIGN_OR_RETURN(ModelMatrix matrix, BuildModelMatrix(spec.formula, *cases, levels));
+    data.owned = std::move(matrix.x);
+    for (Eigen::Index j = 0; j < data.owned.cols(); ++j) data.columns.push_back({nullptr, j});
+    data.y = std::move(matrix.y);
+    data.offset = std::move(matrix.offset);
+  }
+  const Eigen::Index n = data.rows();
   if (n != static_cast<Eigen::Index>(cases->num_rows())) {
     return absl::InternalError("glm: the model matrix dropped complete cases");
   }
@@ -299,11 +375,11 @@ absl::StatusOr<LocalData> BuildLocalData(const Spec& spec, const DataFrame& fram
           absl::StrCat("weights '", spec.weights, "' must not be negative"));
     }
   }
-  const Eigen::VectorXd& y = data.matrix.y;
+  const Eigen::VectorXd& y = data.y;
   const std::string& response = spec.formula.response;
   if (spec.family.family == Family::kBinomial) {
     for (Eigen::Index i = 0; i < n; ++i) {
-      if (data.weights[i] == 0) data.matrix.y[i] = 0;  // as binomial()$initialize
+      if (data.weights[i] == 0) data.y[i] = 0;  // as binomial()$initialize
     }
     if ((y.array() < 0).any() || (y.array() > 1).any()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -323,23 +399,23 @@ absl::StatusOr<LocalData> BuildLocalData(const Spec& spec, const DataFrame& fram
 absl::StatusOr<v1::Aggregate> LocalFit(const Spec& spec, const LocalData& data,
                                        const v1::Parameters& state, bool null_phase) {
   const FamilyFunctions fam(spec.family.family);
-  const ModelMatrix& mm = data.matrix;
+  const LocalData& mm = data;
   const Eigen::VectorXd& y = mm.y;
   const Eigen::VectorXd& w = data.weights;
-  const Eigen::Index n = mm.x.rows();
+  const Eigen::Index n = mm.rows();
   SPOOR_ASSIGN_OR_RETURN(double iteration, GetNumber(state, kIteration, 0));
 
-  const Eigen::Index p = null_phase ? 1 : mm.x.cols();
+  const Eigen::Index p = null_phase ? 1 : mm.cols();
   Eigen::VectorXd eta(n), mu(n);
   if (iteration == 0 && !null_phase) {
     for (Eigen::Index i = 0; i < n; ++i) eta[i] = fam.LinkFun(fam.MuStart(y[i], w[i]));
   } else if (iteration == 0) {
     // glm() starts the null model from the full model's fitted values.
     SPOOR_ASSIGN_OR_RETURN(std::vector<double> full, GetNumbers(state, kStartBeta));
-    if (static_cast<Eigen::Index>(full.size()) != mm.x.cols()) {
+    if (static_cast<Eigen::Index>(full.size()) != mm.cols()) {
       return absl::InvalidArgumentError("glm: the model's columns differ between nodes");
     }
-    Eigen::VectorXd full_eta = mm.x * ToVector(full) + mm.offset;
+    Eigen::VectorXd full_eta = mm.Times(ToVector(full)) + mm.offset;
     for (Eigen::Index i = 0; i < n; ++i) eta[i] = fam.LinkFun(fam.LinkInv(full_eta[i]));
   } else {
     SPOOR_ASSIGN_OR_RETURN(std::vector<double> beta, GetNumbers(state, kBeta));
@@ -347,7 +423,7 @@ absl::StatusOr<v1::Aggregate> LocalFit(const Spec& spec, const LocalData& data,
       return absl::InvalidArgumentError("glm: the model's columns differ between nodes");
     }
     eta = null_phase ? Eigen::VectorXd(Eigen::VectorXd::Constant(n, beta[0]) + mm.offset)
-                     : Eigen::VectorXd(mm.x * ToVector(beta) + mm.offset);
+                     : Eigen::VectorXd(mm.Times(ToVector(beta)) + mm.offset);
   }
   for (Eigen::Index i = 0; i < n; ++i) mu[i] = fam.LinkInv(eta[i]);
 
@@ -397,7 +473,8 @@ absl::StatusOr<v1::Aggregate> LocalFit(const Spec& spec, const LocalData& data,
     for (Eigen::Index start = 0; start < n; start += kChunk) {
       const Eigen::Index rows = std::min(kChunk, n - start);
       const auto w_rows = root_w.segment(start, rows);
-      scaled.topRows(rows) = mm.x.middleRows(start, rows).array().colwise() * w_rows.array();
+      mm.CopyRows(start, rows, scaled);
+      scaled.topRows(rows).array().colwise() *= w_rows.array();
       xtwx.selfadjointView<Eigen::Lower>().rankUpdate(scaled.topRows(rows).transpose());
       xtwz.noalias() +=
           scaled.topRows(rows).transpose() * (w_rows.array() * z.segment(start, rows).array()).matrix();
