@@ -120,6 +120,14 @@ struct Bucket {
         d1(Eigen::VectorXd::Zero(p)),
         d2(Eigen::MatrixXd::Zero(p, p)) {}
 
+  void Reset() {
+    s0 = deaths = death_weight = d0 = 0;
+    s1.setZero();
+    s2.setZero();
+    d1.setZero();
+    d2.setZero();
+  }
+
   void Add(const Eigen::VectorXd& x, double risk, bool death, double weight) {
     s0 += risk;
     s1 += risk * x;
@@ -141,34 +149,51 @@ struct PartialLikelihood {
       : score(Eigen::VectorXd::Zero(p)), information(Eigen::MatrixXd::Zero(p, p)) {}
 };
 
-// coxfit6's backward pass over one stratum, buckets in descending time:
+// coxfit6's backward pass over one stratum, fed buckets in descending time:
 // each risk set holds every record with a time at or after the event time.
-void Accumulate(const std::vector<Bucket>& buckets, bool efron, PartialLikelihood& out) {
-  if (buckets.empty()) return;
-  const Eigen::Index p = out.score.size();
-  double denom = 0;
-  Eigen::VectorXd a = Eigen::VectorXd::Zero(p);
-  Eigen::MatrixXd c = Eigen::MatrixXd::Zero(p, p);
-  for (const Bucket& b : buckets) {
-    denom += b.s0 - b.d0;
-    a += b.s1 - b.d1;
-    c += b.s2 - b.d2;
-    if (b.deaths == 0) continue;
+class RiskSets {
+ public:
+  RiskSets(Eigen::Index p, bool efron, PartialLikelihood& out)
+      : efron_(efron),
+        out_(out),
+        a_(Eigen::VectorXd::Zero(p)),
+        c_(Eigen::MatrixXd::Zero(p, p)),
+        mean_(p) {}
+
+  void Add(const Bucket& b) {
+    denom_ += b.s0 - b.d0;
+    a_ += b.s1 - b.d1;
+    c_ += b.s2 - b.d2;
+    if (b.deaths == 0) return;
     // Breslow adds every death at once; Efron adds them a fraction at a
     // time. With one death the two agree.
-    const int steps = efron ? static_cast<int>(b.deaths) : 1;
+    const int steps = efron_ ? static_cast<int>(b.deaths) : 1;
     const double weight = b.death_weight / steps;
     for (int k = 0; k < steps; ++k) {
-      denom += b.d0 / steps;
-      a += b.d1 / steps;
-      c += b.d2 / steps;
-      out.loglik -= weight * std::log(denom);
-      const Eigen::VectorXd mean = a / denom;
-      out.score -= weight * mean;
-      out.information.triangularView<Eigen::Upper>() +=
-          weight * (c / denom - mean * mean.transpose());
+      denom_ += b.d0 / steps;
+      a_ += b.d1 / steps;
+      c_ += b.d2 / steps;
+      out_.loglik -= weight * std::log(denom_);
+      mean_ = a_ / denom_;
+      out_.score -= weight * mean_;
+      out_.information.triangularView<Eigen::Upper>() +=
+          weight * (c_ / denom_ - mean_ * mean_.transpose());
     }
   }
+
+ private:
+  const bool efron_;
+  PartialLikelihood& out_;
+  double denom_ = 0;
+  Eigen::VectorXd a_;
+  Eigen::MatrixXd c_;
+  Eigen::VectorXd mean_;
+};
+
+void Accumulate(const std::vector<Bucket>& buckets, bool efron, PartialLikelihood& out) {
+  if (buckets.empty()) return;
+  RiskSets risk_sets(out.score.size(), efron, out);
+  for (const Bucket& b : buckets) risk_sets.Add(b);
 }
 
 Eigen::MatrixXd Symmetric(const Eigen::MatrixXd& upper) {
@@ -183,11 +208,14 @@ Eigen::MatrixXd Symmetric(const Eigen::MatrixXd& upper) {
 struct CoxAlgorithm::LocalData {
   ModelMatrix matrix;  // x without the intercept column
   Eigen::Index p = 0;
+  std::vector<std::vector<Eigen::Index>> strata;  // rows per stratum, by descending time
 };
 
 namespace {
 
 using LocalData = CoxAlgorithm::LocalData;
+
+std::vector<std::vector<Eigen::Index>> RowsByStratum(const ModelMatrix& m);
 
 absl::StatusOr<LocalData> BuildLocalData(const Spec& spec, const DataFrame& frame,
                                          const FactorLevels& levels) {
@@ -198,6 +226,7 @@ absl::StatusOr<LocalData> BuildLocalData(const Spec& spec, const DataFrame& fram
     data.matrix.x = std::move(x);
   }
   data.p = data.matrix.x.cols();
+  data.strata = RowsByStratum(data.matrix);
   return data;
 }
 
@@ -266,19 +295,24 @@ absl::StatusOr<v1::Aggregate> LocalFit(const Spec& spec, const LocalData& data,
   for (Eigen::Index j = 0; j < p; ++j) stats.push_back(sums[j]);
 
   v1::Aggregate aggregate;
-  const std::vector<std::vector<Eigen::Index>> strata = RowsByStratum(m);
+  const std::vector<std::vector<Eigen::Index>>& strata = data.strata;
   if (!spec.pooled) {
+    // One time at a time, into one reusable bucket: no allocation per time.
     PartialLikelihood pl(p);
+    Bucket bucket(p);
+    Eigen::VectorXd xi(p);
     for (const std::vector<Eigen::Index>& rows : strata) {
-      std::vector<Bucket> buckets;
-      for (Eigen::Index i : rows) {
-        if (buckets.empty() || buckets.back().time != m.time[i]) {
-          buckets.emplace_back(p);
-          buckets.back().time = m.time[i];
+      RiskSets risk_sets(p, spec.efron, pl);
+      for (size_t k = 0; k < rows.size();) {
+        bucket.Reset();
+        const double time = m.time[rows[k]];
+        for (; k < rows.size() && m.time[rows[k]] == time; ++k) {
+          const Eigen::Index i = rows[k];
+          xi = x.row(i).transpose();
+          bucket.Add(xi, std::exp(eta[i]), m.event[i] != 0, 1.0);
         }
-        buckets.back().Add(x.row(i).transpose(), std::exp(eta[i]), m.event[i] != 0, 1.0);
+        risk_sets.Add(bucket);
       }
-      Accumulate(buckets, spec.efron, pl);
     }
     stats[0] += pl.loglik;
     AddSymmetricBlock(aggregate, kInformation, n, pl.information);
@@ -507,7 +541,7 @@ absl::StatusOr<v1::Aggregate> CoxAlgorithm::Local(const LocalRequest& request) c
     // This node's distinct event times per stratum.
     const ModelMatrix& m = data->matrix;
     v1::Aggregate aggregate;
-    const std::vector<std::vector<Eigen::Index>> strata = RowsByStratum(m);
+    const std::vector<std::vector<Eigen::Index>>& strata = data->strata;
     for (size_t s = 0; s < strata.size(); ++s) {
       std::vector<double> times;
       for (Eigen::Index i : strata[s]) {
