@@ -1,5 +1,8 @@
 #include "algorithms/disclosure_gate.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 
 namespace spoor {
@@ -55,6 +58,19 @@ std::optional<GateRefusal> DisclosureGate::CheckBlock(const v1::Block& block) co
     return Refuse("quantiles", block,
                   "holds counts of values at or below thresholds for quantiles, which this "
                   "node's policy does not release (disclosure.allow_quantiles)");
+  }
+  if (block.kind() == v1::BLOCK_KIND_TIMES && rules_.min_time_bin > 0) {
+    // The gate checks the values themselves, not the job's parameter: a
+    // time that is not a whole multiple of the bin is finer than allowed.
+    for (double t : block.vector().values()) {
+      const double bins = t / rules_.min_time_bin;
+      if (!(std::abs(bins - std::nearbyint(bins)) <= 1e-9 * std::max(1.0, std::abs(bins)))) {
+        return Refuse("min_time_bin", block,
+                      absl::StrCat("holds times finer than this node's minimum time bin (",
+                                   rules_.min_time_bin, "); rerun with --time-bin ",
+                                   rules_.min_time_bin, " or a multiple of it"));
+      }
+    }
   }
   // Rules by payload type: whichever algorithm made the block, a payload of
   // this type is judged the same way.

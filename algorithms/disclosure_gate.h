@@ -38,6 +38,10 @@
 //                           apart, so the counts say how many of the node's
 //                           values lie in that narrow interval, e.g. that it
 //                           holds the median
+//   min_time_bin            a block of kind BLOCK_KIND_TIMES (Kaplan-Meier's
+//                           times) holds only whole multiples of
+//                           min_time_bin when it is > 0 (default 0: exact
+//                           times); the researcher reruns with --time-bin
 //   min_sites               a job runs over at least min_sites nodes (default
 //                           3), so that a pooled result is not one or two
 //                           hospitals' data in disguise. Checked before the
@@ -68,6 +72,9 @@ struct DisclosureRules {
   bool allow_event_time_sums = false;
   bool allow_extremes = false;
   bool allow_quantiles = true;
+  // > 0: times (blocks of kind BLOCK_KIND_TIMES) only as whole multiples of
+  // this width, e.g. 30 (days); 0: exact times.
+  double min_time_bin = 0;
 };
 
 struct GateRefusal {

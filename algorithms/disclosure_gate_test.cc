@@ -248,6 +248,30 @@ TEST_CASE("quantile counts leave unless the policy refuses them", "[gate]") {
   CHECK(DisclosureGate({.allow_quantiles = false}).Check(aggregate)->rule == "quantiles");
 }
 
+TEST_CASE("min_time_bin releases times only as whole multiples of the bin", "[gate]") {
+  v1::Aggregate aggregate;
+  v1::Block* block = aggregate.add_blocks();
+  block->set_name("sex=F/time");
+  block->set_record_count(100);
+  block->set_kind(v1::BLOCK_KIND_TIMES);
+  for (double t : {30.0, 60.0, 3625.0}) block->mutable_vector()->add_values(t);
+  // Exact times by default.
+  CHECK_FALSE(DisclosureGate(DisclosureRules{}).Check(aggregate).has_value());
+  // 3625 is not a multiple of 30 days.
+  std::optional<GateRefusal> refusal = DisclosureGate({.min_time_bin = 30}).Check(aggregate);
+  REQUIRE(refusal.has_value());
+  CHECK(refusal->rule == "min_time_bin");
+  CHECK_THAT(refusal->message, Catch::Contains("--time-bin 30"));
+  CHECK_THAT(refusal->message, !Catch::Contains("3625"));
+  block->mutable_vector()->set_values(2, 3660);
+  CHECK_FALSE(DisclosureGate({.min_time_bin = 30}).Check(aggregate).has_value());
+  CHECK_FALSE(DisclosureGate({.min_time_bin = 10}).Check(aggregate).has_value());
+  // Blocks of other kinds are not times.
+  block->set_kind(v1::BLOCK_KIND_UNSPECIFIED);
+  block->mutable_vector()->set_values(0, 7);
+  CHECK_FALSE(DisclosureGate({.min_time_bin = 30}).Check(aggregate).has_value());
+}
+
 TEST_CASE("every rule judges every block, whatever its name or position", "[gate]") {
   DisclosureGate gate(DisclosureRules{});
   v1::Aggregate aggregate = WithBlock(100);

@@ -242,6 +242,7 @@ absl::StatusOr<v1::Aggregate> CountsAggregate(const KmParameters& p, const v1::P
     v1::Block* events = aggregate.add_blocks();
     v1::Block* censored = aggregate.add_blocks();
     time->set_name(prefix + kTimeSuffix);
+    time->set_kind(v1::BLOCK_KIND_TIMES);  // the gate's min_time_bin applies
     events->set_name(prefix + kEventsSuffix);
     censored->set_name(prefix + kCensoredSuffix);
     int64_t records = 0;

@@ -1,5 +1,7 @@
 #include "node/node_config.h"
 
+#include <cmath>
+
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/config.h"
@@ -17,7 +19,8 @@ constexpr int64_t kMaxLimit = 1'000'000'000;
 absl::StatusOr<DisclosureRules> ReadDisclosureRules(const ConfigTable& table) {
   SPOOR_RETURN_IF_ERROR(table.CheckKnownKeys(
       {"min_records", "min_cell_count", "max_parameter_fraction", "max_levels", "min_sites",
-       "allow_event_time_sums", "allow_extremes", "allow_quantiles"}));
+       "allow_event_time_sums", "allow_extremes", "allow_quantiles",
+       "min_time_bin"}));
   const DisclosureRules defaults;
   DisclosureRules rules;
   SPOOR_ASSIGN_OR_RETURN(rules.min_records,
@@ -48,6 +51,14 @@ absl::StatusOr<DisclosureRules> ReadDisclosureRules(const ConfigTable& table) {
                          table.OptionalBool("allow_extremes", defaults.allow_extremes));
   SPOOR_ASSIGN_OR_RETURN(rules.allow_quantiles,
                          table.OptionalBool("allow_quantiles", defaults.allow_quantiles));
+  SPOOR_ASSIGN_OR_RETURN(rules.min_time_bin,
+                         table.OptionalDouble("min_time_bin", defaults.min_time_bin));
+  if (!(rules.min_time_bin >= 0 && std::isfinite(rules.min_time_bin))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        table.file(), ":", table.LineOf("min_time_bin"),
+        ": key 'disclosure.min_time_bin' must be a number >= 0 (0: exact times), found ",
+        rules.min_time_bin));
+  }
   return rules;
 }
 

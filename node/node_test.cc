@@ -232,7 +232,8 @@ TEST_CASE("node config reads every disclosure rule", "[node][config]") {
   REQUIRE(WriteFileAtomically(path, NodeToml("min_records = 20\nmin_cell_count = 3\n"
                                              "max_parameter_fraction = 0.2\nmax_levels = 12\n"
                                              "min_sites = 1\nallow_event_time_sums = true\n"
-                                             "allow_extremes = true\nallow_quantiles = false\n"))
+                                             "allow_extremes = true\nallow_quantiles = false\n"
+                                             "min_time_bin = 30\n"))
               .ok());
   absl::StatusOr<NodeConfig> config = LoadNodeConfig(path);
   REQUIRE(config.ok());
@@ -242,6 +243,7 @@ TEST_CASE("node config reads every disclosure rule", "[node][config]") {
   CHECK(config->disclosure.max_levels == 12);
   CHECK(config->disclosure.min_sites == 1);
   CHECK(config->disclosure.allow_event_time_sums);
+  CHECK(config->disclosure.min_time_bin == 30);
   CHECK(config->disclosure.allow_extremes);
   CHECK_FALSE(config->disclosure.allow_quantiles);
 
@@ -273,6 +275,7 @@ TEST_CASE("bad disclosure values name the file, the line and the key", "[node][c
       {"min_records = 10\nmax_parameter_fraction = \"a third\"\n",
        "disclosure.max_parameter_fraction"},
       {"min_records = 10\nallow_event_time_sums = 1\n", "disclosure.allow_event_time_sums"},
+      {"min_records = 10\nmin_time_bin = -30\n", "disclosure.min_time_bin"},
       {"min_records = 10\nallow_extremes = \"yes\"\n", "disclosure.allow_extremes"},
       {"min_records = 10\nallow_quantiles = 0\n", "disclosure.allow_quantiles"},
       {"min_records = 10\nmin_site = 1\n", "min_site"},  // a typo is not a default
