@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -13,6 +14,7 @@
 #include "algorithms/gram_solve.h"
 #include "algorithms/model_matrix.h"
 #include "algorithms/model_support.h"
+#include "algorithms/r_levels.h"
 #include "common/status.h"
 
 namespace spoor {
@@ -43,6 +45,8 @@ constexpr char kPhaseFit[] = "fit";
 
 // Blocks.
 constexpr char kCases[] = "n";  // [cases, events]
+constexpr char kEventCodes[] = "event_codes";  // the levels round: see EventCodes
+constexpr char kEventCoding[] = "event_coding";  // state: the pooled coding
 constexpr char kInformation[] = "information";
 constexpr char kScore[] = "score";
 constexpr char kStats[] = "stats";  // [log partial likelihood part, cases, events, column sums...]
@@ -217,10 +221,86 @@ using LocalData = CoxAlgorithm::LocalData;
 
 std::vector<std::vector<Eigen::Index>> RowsByStratum(const ModelMatrix& m);
 
+// The codes this node's event column uses, over every non-missing value (R's
+// Surv() sees the whole column): "logical", or those of "0", "1", "2" present.
+std::vector<std::string> EventCodes(const spoor::Column& event) {
+  if (event.type() == ColumnType::kCategorical) return {"logical"};
+  bool seen[3] = {false, false, false};
+  for (double v : event.numbers()) {
+    if (v == 0 || v == 1 || v == 2) seen[static_cast<int>(v)] = true;
+  }
+  std::vector<std::string> codes;
+  for (int c = 0; c < 3; ++c) {
+    if (seen[c]) codes.push_back(std::to_string(c));
+  }
+  return codes;
+}
+
+// The coding R's Surv() would choose on the pooled column, from every node's
+// EventCodes: a node that only saw 1s is 1/2-coded (all censored) when
+// another node saw a 2.
+absl::StatusOr<SurvEventCoding> PooledEventCoding(const std::vector<NodeAggregate>& aggregates,
+                                                  const std::string& variable) {
+  bool logical = false, numeric = false, zero = false, two = false;
+  for (const NodeAggregate& node : aggregates) {
+    const v1::Block* block = FindBlock(node.aggregate, kEventCodes);
+    if (block == nullptr || !block->has_levels()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("node ", node.node_id, " did not report its event codes"));
+    }
+    for (const std::string& code : block->levels().values()) {
+      logical = logical || code == "logical";
+      numeric = numeric || code != "logical";
+      zero = zero || code == "0";
+      two = two || code == "2";
+    }
+  }
+  if (logical && numeric) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cox: event '", variable,
+        "' is TRUE/FALSE at some nodes and numeric at others; code it the same way everywhere"));
+  }
+  if (zero && two) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cox: event '", variable,
+        "' is coded 1/2 at some nodes and has 0 at others; code it the same way (0/1, 1/2 or "
+        "FALSE/TRUE) at every node"));
+  }
+  return logical ? SurvEventCoding::kLogical
+                 : (two ? SurvEventCoding::kOneTwo : SurvEventCoding::kZeroOne);
+}
+
+const char* CodingName(SurvEventCoding coding) {
+  switch (coding) {
+    case SurvEventCoding::kLogical: return "logical";
+    case SurvEventCoding::kOneTwo: return "one_two";
+    case SurvEventCoding::kZeroOne: return "zero_one";
+  }
+  return "";
+}
+
+// `coding`: the pooled coding from the state, or nullopt (the levels round:
+// this node's own reading).
 absl::StatusOr<LocalData> BuildLocalData(const Spec& spec, const DataFrame& frame,
-                                         const FactorLevels& levels) {
+                                         const FactorLevels& levels,
+                                         std::optional<SurvEventCoding> coding = std::nullopt) {
   LocalData data;
   SPOOR_ASSIGN_OR_RETURN(data.matrix, BuildModelMatrix(spec.formula, frame, levels));
+  if (coding) {
+    // Read the events as the pooled column would be read (the model matrix
+    // read them with this node's own coding).
+    std::vector<const spoor::Column*> columns;
+    for (const std::string& v : spec.formula.Variables()) columns.push_back(frame.Find(v));
+    const std::vector<size_t> rows = CompleteRows(columns, frame.num_rows());
+    const spoor::Column& event = *frame.Find(spec.formula.survival->event);
+    int64_t bad = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const int status = DecodeSurvEvent(event, rows[i], *coding);
+      bad += status < 0;
+      data.matrix.event[static_cast<Eigen::Index>(i)] = status;
+    }
+    if (bad > 0) return absl::InvalidArgumentError(InvalidSurvEventMessage(event.name(), bad));
+  }
   if (spec.formula.intercept && data.matrix.x.cols() > 0) {
     Eigen::MatrixXd x = data.matrix.x.rightCols(data.matrix.x.cols() - 1);
     data.matrix.x = std::move(x);
@@ -526,16 +606,27 @@ absl::StatusOr<v1::Aggregate> CoxAlgorithm::Local(const LocalRequest& request) c
     const auto events = static_cast<int64_t>(m.event.sum());
     v1::Aggregate aggregate;
     AddLevelsBlocks(levels, cases, aggregate);
+    v1::Block* codes = aggregate.add_blocks();
+    codes->set_name(kEventCodes);
+    codes->set_record_count(cases);
+    for (const std::string& code : EventCodes(*request.frame.Find(spec.formula.survival->event))) {
+      codes->mutable_levels()->add_values(code);
+    }
     AddVectorBlock(aggregate, kCases, cases,
                    Eigen::Vector2d(static_cast<double>(cases), static_cast<double>(events)));
     return aggregate;
   }
   const FactorLevels levels = LevelsFromState(request.round_state);
   SPOOR_ASSIGN_OR_RETURN(const std::string formula, GetText(request.parameters, kFormula));
-  const std::string key = ModelKey(formula, levels);
+  SPOOR_ASSIGN_OR_RETURN(const std::string coding_name,
+                         GetText(request.round_state, kEventCoding));
+  SurvEventCoding coding = SurvEventCoding::kZeroOne;
+  if (coding_name == "logical") coding = SurvEventCoding::kLogical;
+  if (coding_name == "one_two") coding = SurvEventCoding::kOneTwo;
+  const std::string key = absl::StrCat(coding_name, "\n", ModelKey(formula, levels));
   SPOOR_ASSIGN_OR_RETURN(std::shared_ptr<const LocalData> data,
                          cache_.GetOrBuild(request.frame.id(), key, [&] {
-                           return BuildLocalData(spec, request.frame, levels);
+                           return BuildLocalData(spec, request.frame, levels, coding);
                          }));
   if (phase == kPhaseTimes) {
     // This node's distinct event times per stratum.
@@ -582,7 +673,12 @@ absl::StatusOr<CentralStep> CoxAlgorithm::Central(const CentralRequest& request)
       return absl::FailedPreconditionError(
           "cox: no node has an event among the complete cases; a Cox model needs events");
     }
-    const FactorLevels levels = SetUnionOfNodeLevels(request.aggregates, next);
+    SPOOR_ASSIGN_OR_RETURN(SurvEventCoding coding,
+                           PooledEventCoding(request.aggregates, spec.formula.survival->event));
+    SetText(next, kEventCoding, CodingName(coding));
+    FactorLevels levels = SetUnionOfNodeLevels(request.aggregates, next);
+    levels.erase(kEventCodes);  // not a factor: the union came along with the levels
+    next.mutable_values()->erase(absl::StrCat("levels:", kEventCodes));
     const size_t p = CoxColumnNames(spec.formula, levels).size();
     if (p == 0) return absl::InvalidArgumentError("cox: the model has no columns");
     if (static_cast<int64_t>(p) >= cases) {

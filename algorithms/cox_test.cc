@@ -157,6 +157,45 @@ TEST_CASE("cox: parameters and data errors are clear and name no value", "[cox]"
   CHECK(std::string(coding.status().message()).find("age") != std::string::npos);
 }
 
+// `frame` with its status column recoded from 0/1 to 1/2 (censored 1, event 2).
+DataFrame RecodedOneTwo(const DataFrame& frame) {
+  std::vector<Column> columns;
+  for (const Column& c : frame.columns()) {
+    if (c.name() != "status") {
+      columns.push_back(c);
+      continue;
+    }
+    std::vector<double> values = c.numbers();
+    for (double& v : values) v += 1;
+    columns.push_back(Column::Numeric("status", std::move(values)));
+  }
+  absl::StatusOr<DataFrame> out = DataFrame::Make(std::move(columns));
+  REQUIRE(out.ok());
+  return *std::move(out);
+}
+
+TEST_CASE("cox: events are read with the coding of the pooled column, as Surv() reads it",
+          "[cox]") {
+  // Coded 1/2 everywhere, site 2 (no events) holds only 1s: on its own that
+  // reads as 0/1, all events; pooled, R reads 1/2 and site 2 is all censored.
+  std::vector<DataFrame> sites = Sites();
+  std::vector<DataFrame> recoded;
+  for (const DataFrame& site : sites) recoded.push_back(RecodedOneTwo(site));
+  const v1::Parameters params = Params("Surv(time, status) ~ age + sex", false, "efron");
+  absl::StatusOr<v1::Result> zero_one = RunFederated(params, sites);
+  absl::StatusOr<v1::Result> one_two = RunFederated(params, recoded);
+  REQUIRE(zero_one.ok());
+  REQUIRE(one_two.ok());
+  CHECK(one_two->cox().events() == zero_one->cox().events());
+  CHECK(Relative(one_two->cox().coefficients(0).estimate(),
+                 zero_one->cox().coefficients(0).estimate()) < 1e-12);
+  // A 0 at one node and a 2 at another cannot be one coding.
+  std::vector<DataFrame> mixed = {sites[0], recoded[1], recoded[2]};
+  absl::StatusOr<v1::Result> conflict = RunFederated(params, mixed);
+  REQUIRE(absl::IsInvalidArgument(conflict.status()));
+  CHECK_THAT(std::string(conflict.status().message()), Catch::Contains("status"));
+}
+
 TEST_CASE("cox: a site without any event contributes to pooled risk sets only", "[cox]") {
   // Site 2 of the fixture has only censored records: by site it adds nothing
   // but its count; pooled, it changes the estimates.
