@@ -185,7 +185,8 @@ std::string KmPlotSvg(const v1::KmResult& result, const KmPlotOptions& options) 
   const double number_half_width = TextWidth(absl::StrCat(largest_n)) / 2;
   double left_margin = TextWidth("0.00") + 36;
   for (const v1::KmCurve& curve : result.curves()) {
-    left_margin = std::max(left_margin, 8 + TextWidth(Label(curve)) + 10 + number_half_width);
+    // 16: room for glyphs wider than the layout estimate at the figure edge.
+    left_margin = std::max(left_margin, 16 + TextWidth(Label(curve)) + 10 + number_half_width);
   }
   Frame f;
   f.left = std::round(left_margin);
