@@ -5,6 +5,7 @@
 
 #include "algorithms/csv_reader.h"
 #include "algorithms/disclosure_gate.h"
+#include "algorithms/test_rounds.h"
 #include "catch2/catch.hpp"
 #include "nlohmann/json.hpp"
 
@@ -42,37 +43,11 @@ v1::Parameters Params(const std::string& formula, bool pooled, const std::string
 absl::StatusOr<v1::Result> RunFederated(const v1::Parameters& params,
                                         const std::vector<DataFrame>& sites,
                                         bool allow_event_time_sums = true, int* rounds = nullptr) {
-  CoxAlgorithm cox;
-  if (absl::Status valid = cox.ValidateParameters(params); !valid.ok()) return valid;
-  absl::StatusOr<v1::Parameters> state = cox.Begin(params);
-  if (!state.ok()) return state.status();
   DisclosureRules rules;
   rules.allow_event_time_sums = allow_event_time_sums;
-  DisclosureGate gate{rules};
-  for (int round = 1; round <= 100; ++round) {
-    std::vector<NodeAggregate> aggregates;
-    for (size_t i = 0; i < sites.size(); ++i) {
-      absl::StatusOr<v1::Aggregate> local = cox.Local({params, *state, round, sites[i]});
-      if (!local.ok()) return local.status();
-      if (std::optional<GateRefusal> refusal = gate.Check(*local)) {
-        return absl::PermissionDeniedError(refusal->rule);
-      }
-      aggregates.push_back({"site" + std::to_string(i + 1), *std::move(local)});
-    }
-    absl::StatusOr<CentralStep> step = cox.Central({params, *state, round, aggregates});
-    if (!step.ok()) return step.status();
-    if (step->done) {
-      if (rounds != nullptr) *rounds = round;
-      return step->result;
-    }
-    *state = step->next_round_state;
-  }
-  return absl::DeadlineExceededError("too many rounds");
+  return testing::RunRounds(CoxAlgorithm(), params, sites, rules, 100, rounds);
 }
 
-double Relative(double a, double b) {
-  return a == b ? 0 : std::abs(a - b) / std::max(std::abs(a), std::abs(b));
-}
 
 TEST_CASE("cox: every reference model equals R's coxph on the pooled data", "[cox]") {
   std::ifstream in(std::string(kReference) + "cox_expected.json");
@@ -93,19 +68,19 @@ TEST_CASE("cox: every reference model equals R's coxph on the pooled data", "[co
       const nlohmann::json& want = model["coefficients"][static_cast<size_t>(i)];
       INFO(want["term"].get<std::string>());
       CHECK(got.term() == want["term"].get<std::string>());
-      CHECK(Relative(got.estimate(), want["estimate"]) <= 1e-6);
-      CHECK(Relative(got.std_error(), want["std_error"]) <= 1e-6);
-      CHECK(Relative(got.hazard_ratio(), want["hazard_ratio"]) <= 1e-6);
-      CHECK(Relative(got.statistic(), want["statistic"]) <= 1e-6);
-      CHECK(Relative(got.p_value(), want["p_value"]) <= 1e-5);
-      CHECK(Relative(got.hr_low(), want["hr_low"]) <= 1e-6);
-      CHECK(Relative(got.hr_high(), want["hr_high"]) <= 1e-6);
+      CHECK(testing::RelativeDifference(got.estimate(), want["estimate"]) <= 1e-6);
+      CHECK(testing::RelativeDifference(got.std_error(), want["std_error"]) <= 1e-6);
+      CHECK(testing::RelativeDifference(got.hazard_ratio(), want["hazard_ratio"]) <= 1e-6);
+      CHECK(testing::RelativeDifference(got.statistic(), want["statistic"]) <= 1e-6);
+      CHECK(testing::RelativeDifference(got.p_value(), want["p_value"]) <= 1e-5);
+      CHECK(testing::RelativeDifference(got.hr_low(), want["hr_low"]) <= 1e-6);
+      CHECK(testing::RelativeDifference(got.hr_high(), want["hr_high"]) <= 1e-6);
     }
-    CHECK(Relative(cox.loglik_initial(), model["loglik"][0]) <= 1e-10);
-    CHECK(Relative(cox.loglik_final(), model["loglik"][1]) <= 1e-10);
-    CHECK(Relative(cox.lr_test(), model["lr_test"]) <= 1e-6);
-    CHECK(Relative(cox.wald_test(), model["wald_test"]) <= 1e-6);
-    CHECK(Relative(cox.score_test(), model["score_test"]) <= 1e-6);
+    CHECK(testing::RelativeDifference(cox.loglik_initial(), model["loglik"][0]) <= 1e-10);
+    CHECK(testing::RelativeDifference(cox.loglik_final(), model["loglik"][1]) <= 1e-10);
+    CHECK(testing::RelativeDifference(cox.lr_test(), model["lr_test"]) <= 1e-6);
+    CHECK(testing::RelativeDifference(cox.wald_test(), model["wald_test"]) <= 1e-6);
+    CHECK(testing::RelativeDifference(cox.score_test(), model["score_test"]) <= 1e-6);
     CHECK(cox.df() == model["df"].get<int>());
     CHECK(cox.n() == model["n"].get<int64_t>());
     CHECK(cox.events() == model["events"].get<int64_t>());
@@ -187,7 +162,7 @@ TEST_CASE("cox: events are read with the coding of the pooled column, as Surv() 
   REQUIRE(zero_one.ok());
   REQUIRE(one_two.ok());
   CHECK(one_two->cox().events() == zero_one->cox().events());
-  CHECK(Relative(one_two->cox().coefficients(0).estimate(),
+  CHECK(testing::RelativeDifference(one_two->cox().coefficients(0).estimate(),
                  zero_one->cox().coefficients(0).estimate()) < 1e-12);
   // A 0 at one node and a 2 at another cannot be one coding.
   std::vector<DataFrame> mixed = {sites[0], recoded[1], recoded[2]};
@@ -207,7 +182,7 @@ TEST_CASE("cox: a site without any event contributes to pooled risk sets only", 
       RunFederated(Params("Surv(time, status) ~ age + sex", false, "efron"), without);
   REQUIRE(by_site.ok());
   REQUIRE(by_site_without.ok());
-  CHECK(Relative(by_site->cox().coefficients(0).estimate(),
+  CHECK(testing::RelativeDifference(by_site->cox().coefficients(0).estimate(),
                  by_site_without->cox().coefficients(0).estimate()) < 1e-12);
   CHECK(by_site->cox().n() == by_site_without->cox().n() + 120);
 }

@@ -6,11 +6,14 @@
 
 #include "algorithms/csv_reader.h"
 #include "algorithms/disclosure_gate.h"
+#include "algorithms/test_rounds.h"
 #include "catch2/catch.hpp"
 #include "nlohmann/json.hpp"
 
 namespace spoor {
 namespace {
+
+using testing::RelativeDifference;
 
 // Fixtures from tests/reference/glm.R (R's glm() on the pooled data of three
 // sites); tests run from the repository root.
@@ -43,41 +46,13 @@ v1::Parameters Params(const std::string& formula, const std::string& family,
   return p;
 }
 
-// Runs the job's rounds as the coordinator would, every aggregate through a
-// default disclosure gate. Returns the final result or the first error.
+// The job's rounds as the coordinator runs them, every aggregate through a
+// default disclosure gate.
 absl::StatusOr<v1::Result> RunFederated(const v1::Parameters& params,
                                         const std::vector<DataFrame>& sites, int* rounds = nullptr) {
-  GlmAlgorithm glm;
-  absl::Status valid = glm.ValidateParameters(params);
-  if (!valid.ok()) return valid;
-  absl::StatusOr<v1::Parameters> state = glm.Begin(params);
-  if (!state.ok()) return state.status();
-  DisclosureGate gate{DisclosureRules{}};
-  for (int round = 1; round <= 200; ++round) {
-    std::vector<NodeAggregate> aggregates;
-    for (size_t i = 0; i < sites.size(); ++i) {
-      absl::StatusOr<v1::Aggregate> local = glm.Local({params, *state, round, sites[i]});
-      if (!local.ok()) return local.status();
-      if (std::optional<GateRefusal> refusal = gate.Check(*local)) {
-        return absl::PermissionDeniedError(refusal->rule);
-      }
-      aggregates.push_back({"site" + std::to_string(i + 1), *std::move(local)});
-    }
-    absl::StatusOr<CentralStep> step = glm.Central({params, *state, round, aggregates});
-    if (!step.ok()) return step.status();
-    if (step->done) {
-      if (rounds != nullptr) *rounds = round;
-      return step->result;
-    }
-    *state = step->next_round_state;
-  }
-  return absl::DeadlineExceededError("too many rounds");
+  return testing::RunRounds(GlmAlgorithm(), params, sites, DisclosureRules{}, 200, rounds);
 }
 
-double RelativeDifference(double a, double b) {
-  if (a == b) return 0;
-  return std::abs(a - b) / std::max(std::abs(a), std::abs(b));
-}
 
 // R prints p-values below 2e-16 as "< 2e-16" but stores them exactly; tiny
 // ones are compared on the log scale.

@@ -6,11 +6,14 @@
 
 #include "algorithms/csv_reader.h"
 #include "algorithms/disclosure_gate.h"
+#include "algorithms/test_rounds.h"
 #include "catch2/catch.hpp"
 #include "nlohmann/json.hpp"
 
 namespace spoor {
 namespace {
+
+using testing::RelativeDifference;
 
 // Fixtures: the three sites of tests/reference/glm.R and, from
 // tests/reference/meta.R, R's glm() per site pooled by the fixed-effect and
@@ -49,37 +52,9 @@ v1::Parameters Params(const std::string& formula, const std::string& family,
 // final result or the first error.
 absl::StatusOr<v1::Result> RunMeta(const v1::Parameters& params,
                                    const std::vector<DataFrame>& sites, int* rounds = nullptr) {
-  MetaAlgorithm meta;
-  absl::Status valid = meta.ValidateParameters(params);
-  if (!valid.ok()) return valid;
-  absl::StatusOr<v1::Parameters> state = meta.Begin(params);
-  if (!state.ok()) return state.status();
-  DisclosureGate gate{DisclosureRules{}};
-  for (int round = 1; round <= 10; ++round) {
-    std::vector<NodeAggregate> aggregates;
-    for (size_t i = 0; i < sites.size(); ++i) {
-      absl::StatusOr<v1::Aggregate> local = meta.Local({params, *state, round, sites[i]});
-      if (!local.ok()) return local.status();
-      if (std::optional<GateRefusal> refusal = gate.Check(*local)) {
-        return absl::PermissionDeniedError(refusal->rule);
-      }
-      aggregates.push_back({"site" + std::to_string(i + 1), *std::move(local)});
-    }
-    absl::StatusOr<CentralStep> step = meta.Central({params, *state, round, aggregates});
-    if (!step.ok()) return step.status();
-    if (step->done) {
-      if (rounds != nullptr) *rounds = round;
-      return step->result;
-    }
-    *state = step->next_round_state;
-  }
-  return absl::DeadlineExceededError("too many rounds");
+  return testing::RunRounds(MetaAlgorithm(), params, sites, DisclosureRules{}, 10, rounds);
 }
 
-double RelativeDifference(double a, double b) {
-  if (a == b) return 0;
-  return std::abs(a - b) / std::max(std::abs(a), std::abs(b));
-}
 
 // Values R computes as exactly 0 (tau2, I2 when Q < df) must be 0 here too;
 // otherwise relative agreement.

@@ -10,11 +10,14 @@
 
 #include "algorithms/csv_reader.h"
 #include "algorithms/disclosure_gate.h"
+#include "algorithms/test_rounds.h"
 #include "catch2/catch.hpp"
 #include "nlohmann/json.hpp"
 
 namespace spoor {
 namespace {
+
+using testing::RelativeDifference;
 
 DataFrame Frame(std::vector<double> x, std::vector<std::string> levels = {},
                 std::vector<int32_t> codes = {}) {
@@ -152,49 +155,20 @@ v1::Parameters Options(std::vector<std::string> vars, bool extremes, bool quanti
   return p;
 }
 
-// Runs the job's rounds as the coordinator would, every aggregate through a
-// gate with `rules`; a refusal becomes PERMISSION_DENIED carrying the rule.
-// `site_data(round)` gives the sites' data in that round.
+// The job's rounds as the coordinator runs them, every aggregate through a
+// gate with `rules`; `site_data(round)` gives the sites' data in that round.
 absl::StatusOr<v1::Result> RunFederated(const v1::Parameters& params,
                                         const std::function<std::vector<DataFrame>(int)>& site_data,
                                         DisclosureRules rules, int* rounds = nullptr) {
-  SummaryAlgorithm summary;
-  absl::Status valid = summary.ValidateParameters(params);
-  if (!valid.ok()) return valid;
-  absl::StatusOr<v1::Parameters> state = summary.Begin(params);
-  if (!state.ok()) return state.status();
-  DisclosureGate gate(rules);
-  for (int round = 1; round <= 100; ++round) {
-    const std::vector<DataFrame> sites = site_data(round);
-    std::vector<NodeAggregate> aggregates;
-    for (size_t i = 0; i < sites.size(); ++i) {
-      absl::StatusOr<v1::Aggregate> local = summary.Local({params, *state, round, sites[i]});
-      if (!local.ok()) return local.status();
-      if (std::optional<GateRefusal> refusal = gate.Check(*local)) {
-        return absl::PermissionDeniedError(refusal->rule);
-      }
-      aggregates.push_back({"site" + std::to_string(i + 1), *std::move(local)});
-    }
-    absl::StatusOr<CentralStep> step = summary.Central({params, *state, round, aggregates});
-    if (!step.ok()) return step.status();
-    if (rounds != nullptr) *rounds = round;
-    if (step->done) return step->result;
-    *state = step->next_round_state;
-  }
-  return absl::DeadlineExceededError("too many rounds");
+  return testing::RunRounds(SummaryAlgorithm(), params, site_data, rules, 100, rounds);
 }
 
 absl::StatusOr<v1::Result> RunFederated(const v1::Parameters& params,
                                         const std::vector<DataFrame>& sites, DisclosureRules rules,
                                         int* rounds = nullptr) {
-  return RunFederated(
-      params, [&](int) { return sites; }, rules, rounds);
+  return testing::RunRounds(SummaryAlgorithm(), params, sites, rules, 100, rounds);
 }
 
-double RelativeDifference(double a, double b) {
-  if (a == b) return 0;
-  return std::abs(a - b) / std::max(std::abs(a), std::abs(b));
-}
 
 TEST_CASE("summary with extremes and quantiles equals R on the pooled data", "[summary]") {
   const std::vector<DataFrame> sites = ReferenceSites();
