@@ -178,6 +178,24 @@ absl::Status CheckPlotPath(const std::string& path) {
   return absl::OkStatus();
 }
 
+// Writes a figure the command checked with CheckPlotPath; the error says
+// which --plot failed.
+absl::Status WritePlot(const std::string& path, const std::string& svg) {
+  absl::Status written = WriteFileAtomically(path, svg);
+  if (written.ok()) return written;
+  return absl::Status(written.code(), absl::StrCat("--plot: cannot write ", path, " (",
+                                                   std::string(written.message()), ")"));
+}
+
+// The parameters glm and meta share.
+void SetGlmParameters(const std::string& formula, const std::string& family,
+                      const std::string& weights, int max_iterations, v1::Parameters& parameters) {
+  SetText(parameters, "formula", formula);
+  SetText(parameters, "family", family);
+  if (!weights.empty()) SetText(parameters, "weights", weights);
+  if (max_iterations > 0) SetNumber(parameters, "max_iterations", max_iterations);
+}
+
 }  // namespace
 
 absl::Status SummaryCommand(const std::string& config_path, const SummaryOptions& options,
@@ -195,11 +213,8 @@ absl::Status SummaryCommand(const std::string& config_path, const SummaryOptions
 absl::Status GlmCommand(const std::string& config_path, const GlmOptions& options,
                         const OutputOptions& output) {
   v1::JobSpec spec = AnalysisSpec("glm", options.dataset, options.nodes);
-  v1::Parameters& parameters = *spec.mutable_parameters();
-  SetText(parameters, "formula", options.formula);
-  SetText(parameters, "family", options.family);
-  if (!options.weights.empty()) SetText(parameters, "weights", options.weights);
-  if (options.max_iterations > 0) SetNumber(parameters, "max_iterations", options.max_iterations);
+  SetGlmParameters(options.formula, options.family, options.weights, options.max_iterations,
+                   *spec.mutable_parameters());
   SPOOR_ASSIGN_OR_RETURN(v1::Job job, RunAnalysis(config_path, spec, output, v1::Result::kGlm));
   const v1::GlmResult& glm = job.result().glm();
   PrintResult(
@@ -239,11 +254,7 @@ absl::Status KmCommand(const std::string& config_path, const KmOptions& options,
   if (!options.plot.empty()) {
     KmPlotOptions plot;
     plot.x_label = options.time;
-    absl::Status written = WriteFileAtomically(options.plot, KmPlotSvg(km, plot));
-    if (!written.ok()) {
-      return absl::Status(written.code(), absl::StrCat("--plot: cannot write ", options.plot, " (",
-                                                       std::string(written.message()), ")"));
-    }
+    SPOOR_RETURN_IF_ERROR(WritePlot(options.plot, KmPlotSvg(km, plot)));
   }
   std::string what =
       absl::StrCat("Kaplan-Meier curves of Surv(", options.time, ", ", options.event, ")");
@@ -272,11 +283,8 @@ absl::Status MetaCommand(const std::string& config_path, const MetaOptions& opti
                          const OutputOptions& output) {
   if (!options.plot.empty()) SPOOR_RETURN_IF_ERROR(CheckPlotPath(options.plot));
   v1::JobSpec spec = AnalysisSpec("meta", options.dataset, options.nodes);
-  v1::Parameters& parameters = *spec.mutable_parameters();
-  SetText(parameters, "formula", options.formula);
-  SetText(parameters, "family", options.family);
-  if (!options.weights.empty()) SetText(parameters, "weights", options.weights);
-  if (options.max_iterations > 0) SetNumber(parameters, "max_iterations", options.max_iterations);
+  SetGlmParameters(options.formula, options.family, options.weights, options.max_iterations,
+                   *spec.mutable_parameters());
   SPOOR_ASSIGN_OR_RETURN(v1::Job job, RunAnalysis(config_path, spec, output, v1::Result::kMeta));
   const v1::MetaResult& meta = job.result().meta();
   if (!options.plot.empty()) {
@@ -297,11 +305,7 @@ absl::Status MetaCommand(const std::string& config_path, const MetaOptions& opti
                             "e.g. sexM or factor(stage)2"));
     }
     const bool ratio = meta.family() != "gaussian";  // odds or rate ratios
-    absl::Status written = WriteFileAtomically(options.plot, ForestPlotSvg(meta, term, ratio));
-    if (!written.ok()) {
-      return absl::Status(written.code(), absl::StrCat("--plot: cannot write ", options.plot, " (",
-                                                       std::string(written.message()), ")"));
-    }
+    SPOOR_RETURN_IF_ERROR(WritePlot(options.plot, ForestPlotSvg(meta, term, ratio)));
   }
   PrintResult(output, MetaToJson(meta),
               Heading(absl::StrCat("two-stage meta-analysis of glm ", options.formula, " (",
