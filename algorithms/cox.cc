@@ -44,7 +44,10 @@ constexpr char kPhaseTimes[] = "times";
 constexpr char kPhaseFit[] = "fit";
 
 // Blocks.
-constexpr char kCases[] = "n";  // [cases, events]
+// The levels round: [cases, records with status 1 (or TRUE), records with
+// status 2], so that the coordinator counts events under the pooled coding.
+// The times round: [cases].
+constexpr char kCases[] = "n";
 constexpr char kEventCodes[] = "event_codes";  // the levels round: see EventCodes
 constexpr char kEventCoding[] = "event_coding";  // state: the pooled coding
 constexpr char kInformation[] = "information";
@@ -601,9 +604,21 @@ absl::StatusOr<v1::Aggregate> CoxAlgorithm::Local(const LocalRequest& request) c
       if (values.size() < 2) values.push_back(values.empty() ? "\x01" : values[0] + "\x01");
     }
     SPOOR_ASSIGN_OR_RETURN(LocalData data, BuildLocalData(spec, request.frame, padded));
-    const ModelMatrix& m = data.matrix;
-    const int64_t cases = m.x.rows();
-    const auto events = static_cast<int64_t>(m.event.sum());
+    const int64_t cases = data.matrix.x.rows();
+    // Status codes among the complete cases; which of them are events
+    // depends on the pooled coding, which the coordinator decides.
+    const spoor::Column& event = *request.frame.Find(spec.formula.survival->event);
+    std::vector<const spoor::Column*> columns;
+    for (const std::string& v : spec.formula.Variables()) columns.push_back(request.frame.Find(v));
+    int64_t ones = 0, twos = 0;
+    for (size_t r : CompleteRows(columns, request.frame.num_rows())) {
+      if (event.type() == ColumnType::kCategorical) {
+        ones += DecodeSurvEvent(event, r, SurvEventCoding::kLogical) == 1;
+      } else {
+        ones += event.numbers()[r] == 1;
+        twos += event.numbers()[r] == 2;
+      }
+    }
     v1::Aggregate aggregate;
     AddLevelsBlocks(levels, cases, aggregate);
     v1::Block* codes = aggregate.add_blocks();
@@ -613,7 +628,8 @@ absl::StatusOr<v1::Aggregate> CoxAlgorithm::Local(const LocalRequest& request) c
       codes->mutable_levels()->add_values(code);
     }
     AddVectorBlock(aggregate, kCases, cases,
-                   Eigen::Vector2d(static_cast<double>(cases), static_cast<double>(events)));
+                   Eigen::Vector3d(static_cast<double>(cases), static_cast<double>(ones),
+                                   static_cast<double>(twos)));
     return aggregate;
   }
   const FactorLevels levels = LevelsFromState(request.round_state);
@@ -661,20 +677,21 @@ absl::StatusOr<CentralStep> CoxAlgorithm::Central(const CentralRequest& request)
   next = request.round_state;
 
   if (phase == kPhaseLevels) {
+    SPOOR_ASSIGN_OR_RETURN(SurvEventCoding coding,
+                           PooledEventCoding(request.aggregates, spec.formula.survival->event));
     int64_t cases = 0, events = 0;
     for (const NodeAggregate& node : request.aggregates) {
       const v1::Block* n = FindBlock(node.aggregate, kCases);
-      if (n != nullptr && n->vector().values_size() == 2) {
+      if (n != nullptr && n->vector().values_size() == 3) {
         cases += static_cast<int64_t>(n->vector().values(0));
-        events += static_cast<int64_t>(n->vector().values(1));
+        events += static_cast<int64_t>(
+            n->vector().values(coding == SurvEventCoding::kOneTwo ? 2 : 1));
       }
     }
     if (events == 0) {
       return absl::FailedPreconditionError(
           "cox: no node has an event among the complete cases; a Cox model needs events");
     }
-    SPOOR_ASSIGN_OR_RETURN(SurvEventCoding coding,
-                           PooledEventCoding(request.aggregates, spec.formula.survival->event));
     SetText(next, kEventCoding, CodingName(coding));
     FactorLevels levels = SetUnionOfNodeLevels(request.aggregates, next);
     levels.erase(kEventCodes);  // not a factor: the union came along with the levels
