@@ -53,7 +53,8 @@ absl::StatusOr<std::vector<std::string>> GetTextList(const v1::Parameters& param
                                                      std::string_view key) {
   auto it = parameters.values().find(std::string(key));
   if (it == parameters.values().end()) {
-    return absl::InvalidArgumentError(absl::StrCat("parameter '", std::string(key), "' is required"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("parameter '", std::string(key), "' is required"));
   }
   const v1::Value& value = it->second;
   if (value.has_texts()) {
@@ -79,7 +80,8 @@ const v1::Value* FindParameter(const v1::Parameters& parameters, std::string_vie
 absl::StatusOr<std::string> GetText(const v1::Parameters& parameters, std::string_view key) {
   const v1::Value* value = FindParameter(parameters, key);
   if (value == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("parameter '", std::string(key), "' is required"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("parameter '", std::string(key), "' is required"));
   }
   if (value->has_text()) return value->text();
   if (value->has_texts() && value->texts().values_size() == 1) return value->texts().values(0);

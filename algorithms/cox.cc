@@ -48,7 +48,7 @@ constexpr char kPhaseFit[] = "fit";
 // status 2], so that the coordinator counts events under the pooled coding.
 // The times round: [cases].
 constexpr char kCases[] = "n";
-constexpr char kEventCodes[] = "event_codes";  // the levels round: see EventCodes
+constexpr char kEventCodes[] = "event_codes";    // the levels round: see EventCodes
 constexpr char kEventCoding[] = "event_coding";  // state: the pooled coding
 constexpr char kInformation[] = "information";
 constexpr char kScore[] = "score";
@@ -275,9 +275,12 @@ absl::StatusOr<SurvEventCoding> PooledEventCoding(const std::vector<NodeAggregat
 
 const char* CodingName(SurvEventCoding coding) {
   switch (coding) {
-    case SurvEventCoding::kLogical: return "logical";
-    case SurvEventCoding::kOneTwo: return "one_two";
-    case SurvEventCoding::kZeroOne: return "zero_one";
+    case SurvEventCoding::kLogical:
+      return "logical";
+    case SurvEventCoding::kOneTwo:
+      return "one_two";
+    case SurvEventCoding::kZeroOne:
+      return "zero_one";
   }
   return "";
 }
@@ -348,8 +351,8 @@ absl::StatusOr<v1::Aggregate> LocalFit(const Spec& spec, const LocalData& data,
     }
     beta = ToVector(b);
   }
-  Eigen::VectorXd center = n > 0 ? Eigen::VectorXd(m.x.colwise().mean().transpose())
-                                 : Eigen::VectorXd::Zero(p);
+  Eigen::VectorXd center =
+      n > 0 ? Eigen::VectorXd(m.x.colwise().mean().transpose()) : Eigen::VectorXd::Zero(p);
   if (spec.pooled) {
     center = Eigen::VectorXd::Zero(p);
     if (FindParameter(state, kCenter) != nullptr) {
@@ -409,7 +412,7 @@ absl::StatusOr<v1::Aggregate> LocalFit(const Spec& spec, const LocalData& data,
     const std::string name = StratumName(m, static_cast<int32_t>(s));
     const v1::Value* times_value = FindParameter(state, absl::StrCat(kTimesPrefix, name));
     if (times_value == nullptr || strata[s].empty()) continue;  // no event in this stratum anywhere
-    const auto& times = times_value->numbers().values();  // ascending
+    const auto& times = times_value->numbers().values();        // ascending
     std::vector<Bucket> buckets(static_cast<size_t>(times.size()), Bucket(p));
     int64_t records = 0;
     for (Eigen::Index i : strata[s]) {
@@ -487,12 +490,13 @@ absl::StatusOr<Pooled> PoolFit(const Spec& spec, const CentralRequest& request, 
     for (const v1::Block& block : node.aggregate.blocks()) {
       if (!absl::StartsWith(block.name(), kRiskPrefix)) continue;
       const std::string stratum = block.name().substr(sizeof(kRiskPrefix) - 1);
-      const v1::Value* times = FindParameter(request.round_state, absl::StrCat(kTimesPrefix, stratum));
+      const v1::Value* times =
+          FindParameter(request.round_state, absl::StrCat(kTimesPrefix, stratum));
       const auto& v = block.vector().values();
-      if (times == nullptr ||
-          static_cast<size_t>(v.size()) != width * static_cast<size_t>(times->numbers().values_size())) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("node ", node.node_id, " sent risk-set sums that do not fit the event times"));
+      if (times == nullptr || static_cast<size_t>(v.size()) !=
+                                  width * static_cast<size_t>(times->numbers().values_size())) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "node ", node.node_id, " sent risk-set sums that do not fit the event times"));
       }
       std::vector<Bucket>& buckets = strata[stratum];
       const size_t count = static_cast<size_t>(times->numbers().values_size());
@@ -537,10 +541,10 @@ v1::CoxResult Summarise(const Spec& spec, const std::vector<std::string>& names,
     t->set_term(names[j]);
     if (aliased[j]) {
       t->set_aliased(true);
-      for (auto set : {&v1::CoxTerm::set_estimate, &v1::CoxTerm::set_std_error,
-                       &v1::CoxTerm::set_hazard_ratio, &v1::CoxTerm::set_statistic,
-                       &v1::CoxTerm::set_p_value, &v1::CoxTerm::set_hr_low,
-                       &v1::CoxTerm::set_hr_high}) {
+      for (auto set :
+           {&v1::CoxTerm::set_estimate, &v1::CoxTerm::set_std_error, &v1::CoxTerm::set_hazard_ratio,
+            &v1::CoxTerm::set_statistic, &v1::CoxTerm::set_p_value, &v1::CoxTerm::set_hr_low,
+            &v1::CoxTerm::set_hr_high}) {
         (t->*set)(kNaN);
       }
       continue;
@@ -634,8 +638,7 @@ absl::StatusOr<v1::Aggregate> CoxAlgorithm::Local(const LocalRequest& request) c
   }
   const FactorLevels levels = LevelsFromState(request.round_state);
   SPOOR_ASSIGN_OR_RETURN(const std::string formula, GetText(request.parameters, kFormula));
-  SPOOR_ASSIGN_OR_RETURN(const std::string coding_name,
-                         GetText(request.round_state, kEventCoding));
+  SPOOR_ASSIGN_OR_RETURN(const std::string coding_name, GetText(request.round_state, kEventCoding));
   SurvEventCoding coding = SurvEventCoding::kZeroOne;
   if (coding_name == "logical") coding = SurvEventCoding::kLogical;
   if (coding_name == "one_two") coding = SurvEventCoding::kOneTwo;
@@ -665,7 +668,8 @@ absl::StatusOr<v1::Aggregate> CoxAlgorithm::Local(const LocalRequest& request) c
                    Eigen::VectorXd::Constant(1, static_cast<double>(m.x.rows())));
     return aggregate;
   }
-  if (phase != kPhaseFit) return absl::InvalidArgumentError(absl::StrCat("cox: unknown phase '", phase, "'"));
+  if (phase != kPhaseFit)
+    return absl::InvalidArgumentError(absl::StrCat("cox: unknown phase '", phase, "'"));
   return LocalFit(spec, *data, request.round_state);
 }
 
@@ -684,8 +688,8 @@ absl::StatusOr<CentralStep> CoxAlgorithm::Central(const CentralRequest& request)
       const v1::Block* n = FindBlock(node.aggregate, kCases);
       if (n != nullptr && n->vector().values_size() == 3) {
         cases += static_cast<int64_t>(n->vector().values(0));
-        events += static_cast<int64_t>(
-            n->vector().values(coding == SurvEventCoding::kOneTwo ? 2 : 1));
+        events +=
+            static_cast<int64_t>(n->vector().values(coding == SurvEventCoding::kOneTwo ? 2 : 1));
       }
     }
     if (events == 0) {
@@ -757,10 +761,9 @@ absl::StatusOr<CentralStep> CoxAlgorithm::Central(const CentralRequest& request)
   SPOOR_ASSIGN_OR_RETURN(double loglik_old, GetNumber(request.round_state, kLogLikOld, kNaN));
   const bool halving = request.round_state.values().contains(kHalving) &&
                        request.round_state.values().at(kHalving).flag();
-  const bool finite = std::isfinite(loglik) && pooled.pl.score.allFinite() &&
-                      pooled.pl.information.allFinite();
-  const bool converged =
-      finite && !halving && std::abs(1 - loglik_old / loglik) <= spec.epsilon;
+  const bool finite =
+      std::isfinite(loglik) && pooled.pl.score.allFinite() && pooled.pl.information.allFinite();
+  const bool converged = finite && !halving && std::abs(1 - loglik_old / loglik) <= spec.epsilon;
   if (converged || iteration >= spec.max_iterations) {
     if (!finite) {
       return absl::FailedPreconditionError(

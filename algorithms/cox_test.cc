@@ -48,7 +48,6 @@ absl::StatusOr<v1::Result> RunFederated(const v1::Parameters& params,
   return testing::RunRounds(CoxAlgorithm(), params, sites, rules, 100, rounds);
 }
 
-
 TEST_CASE("cox: every reference model equals R's coxph on the pooled data", "[cox]") {
   std::ifstream in(std::string(kReference) + "cox_expected.json");
   REQUIRE(in.good());
@@ -56,8 +55,8 @@ TEST_CASE("cox: every reference model equals R's coxph on the pooled data", "[co
   const std::vector<DataFrame> sites = Sites();
   for (const nlohmann::json& model : models) {
     const bool pooled = !model["by_site"].get<bool>();
-    INFO(model["formula"].get<std::string>() << (pooled ? " pooled" : " by site") << ", "
-                                              << model["ties"].get<std::string>());
+    INFO(model["formula"].get<std::string>()
+         << (pooled ? " pooled" : " by site") << ", " << model["ties"].get<std::string>());
     absl::StatusOr<v1::Result> result =
         RunFederated(Params(model["formula"], pooled, model["ties"]), sites);
     REQUIRE(result.ok());
@@ -96,13 +95,14 @@ TEST_CASE("cox: pooled mode needs the node's permission for event-time sums", "[
   REQUIRE(absl::IsPermissionDenied(refused.status()));
   CHECK(refused.status().message() == "event_time_sums");
   // Stratified by site, nothing per event time leaves a node.
-  CHECK(RunFederated(Params("Surv(time, status) ~ age + sex", false, "efron"), Sites(), false).ok());
+  CHECK(
+      RunFederated(Params("Surv(time, status) ~ age + sex", false, "efron"), Sites(), false).ok());
 }
 
 TEST_CASE("cox: a fit R reports with K iterations takes K + 2 rounds", "[cox]") {
   int rounds = 0;
-  absl::StatusOr<v1::Result> result =
-      RunFederated(Params("Surv(time, status) ~ age + sex", false, "efron"), Sites(), true, &rounds);
+  absl::StatusOr<v1::Result> result = RunFederated(
+      Params("Surv(time, status) ~ age + sex", false, "efron"), Sites(), true, &rounds);
   REQUIRE(result.ok());
   CHECK(rounds == result->cox().iterations() + 2);
 }
@@ -163,7 +163,7 @@ TEST_CASE("cox: events are read with the coding of the pooled column, as Surv() 
   REQUIRE(one_two.ok());
   CHECK(one_two->cox().events() == zero_one->cox().events());
   CHECK(testing::RelativeDifference(one_two->cox().coefficients(0).estimate(),
-                 zero_one->cox().coefficients(0).estimate()) < 1e-12);
+                                    zero_one->cox().coefficients(0).estimate()) < 1e-12);
   // A 0 at one node and a 2 at another cannot be one coding.
   std::vector<DataFrame> mixed = {sites[0], recoded[1], recoded[2]};
   absl::StatusOr<v1::Result> conflict = RunFederated(params, mixed);
@@ -183,7 +183,7 @@ TEST_CASE("cox: a site without any event contributes to pooled risk sets only", 
   REQUIRE(by_site.ok());
   REQUIRE(by_site_without.ok());
   CHECK(testing::RelativeDifference(by_site->cox().coefficients(0).estimate(),
-                 by_site_without->cox().coefficients(0).estimate()) < 1e-12);
+                                    by_site_without->cox().coefficients(0).estimate()) < 1e-12);
   CHECK(by_site->cox().n() == by_site_without->cox().n() + 120);
 }
 

@@ -1,7 +1,6 @@
 #include "algorithms/disclosure_gate.h"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 

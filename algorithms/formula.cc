@@ -111,8 +111,8 @@ class Parser {
     }
     SPOOR_ASSIGN_OR_RETURN(NodePtr lhs, ParseSum());
     if (!Is("~")) {
-      return Error(Peek().pos, absl::StrCat("expected '~' after the response, found ",
-                                            Describe(Peek())));
+      return Error(Peek().pos,
+                   absl::StrCat("expected '~' after the response, found ", Describe(Peek())));
     }
     Advance();
     SPOOR_ASSIGN_OR_RETURN(NodePtr rhs, ParseSum());
@@ -210,17 +210,13 @@ class Parser {
   }
 
   const Token& Peek() const { return tokens_[index_]; }
-  bool Is(std::string_view op) const {
-    return Peek().kind == TokenKind::kOp && Peek().text == op;
-  }
+  bool Is(std::string_view op) const { return Peek().kind == TokenKind::kOp && Peek().text == op; }
   const Token& Advance() {
     const Token& t = tokens_[index_];
     if (t.kind != TokenKind::kEnd) ++index_;
     return t;
   }
-  std::string Previous() const {
-    return index_ == 0 ? std::string() : tokens_[index_ - 1].text;
-  }
+  std::string Previous() const { return index_ == 0 ? std::string() : tokens_[index_ - 1].text; }
 
   // ---- Grammar, with R's precedence (?Syntax): '^' > unary '-' '+' > ':' >
   // '*' > binary '+' '-' > '~'. ------------------------------------------
@@ -298,8 +294,8 @@ class Parser {
         }
       }
       if (!Is(")")) {
-        return Error(Peek().pos, absl::StrCat("expected ')' to close '", token.text,
-                                              "(', found ", Describe(Peek())));
+        return Error(Peek().pos, absl::StrCat("expected ')' to close '", token.text, "(', found ",
+                                              Describe(Peek())));
       }
       Advance();
       return call;
@@ -317,8 +313,8 @@ class Parser {
     }
     std::string previous = Previous();
     if (previous.empty()) return Error(token.pos, "expected a variable name");
-    return Error(token.pos, absl::StrCat("expected a variable name after '", previous,
-                                         "', found ", Describe(token)));
+    return Error(token.pos, absl::StrCat("expected a variable name after '", previous, "', found ",
+                                         Describe(token)));
   }
 
   static NodePtr Binary(const Token& op, NodePtr left, NodePtr right) {
@@ -351,8 +347,8 @@ class Parser {
       }
       formula.survival = Formula::Survival{node->children[0]->text, node->children[1]->text};
       // Surv(...) is one variable to R, distinct from `time` on the right.
-      response_key_ = absl::StrCat("Surv(", node->children[0]->text, ", ",
-                                   node->children[1]->text, ")");
+      response_key_ =
+          absl::StrCat("Surv(", node->children[0]->text, ", ", node->children[1]->text, ")");
       return absl::OkStatus();
     }
     return Error(node->pos, "the response must be a variable name or Surv(time, event)");
@@ -395,8 +391,8 @@ class Parser {
         } else if (value == 0) {
           intercept_ = !parity_;
         } else {
-          return Error(node.pos, absl::StrCat("expected a variable name, 0 or 1, found '",
-                                              node.text, "'"));
+          return Error(node.pos,
+                       absl::StrCat("expected a variable name, 0 or 1, found '", node.text, "'"));
         }
         return TermList{};
       }
@@ -481,8 +477,12 @@ class Parser {
     };
     if (call.text == "factor") {
       SPOOR_ASSIGN_OR_RETURN(const Node* arg, single_name("factor(x)"));
-      Variable v{Variable::Kind::kTermFactor, absl::StrCat("factor(", arg->text, ")"), call.pos,
-                 {arg->text, true}, {}, {}};
+      Variable v{Variable::Kind::kTermFactor,
+                 absl::StrCat("factor(", arg->text, ")"),
+                 call.pos,
+                 {arg->text, true},
+                 {},
+                 {}};
       return TermList{{Install(std::move(v))}};
     }
     if (call.text == "offset") {
@@ -493,8 +493,9 @@ class Parser {
         arg = arg->children.size() == 1 ? arg->children[0].get() : nullptr;
       }
       if (arg == nullptr || arg->kind != Node::Kind::kName) {
-        return Error(call.pos, "offset() takes a variable or log() of one: offset(t), "
-                               "offset(log(t))");
+        return Error(call.pos,
+                     "offset() takes a variable or log() of one: offset(t), "
+                     "offset(log(t))");
       }
       SPOOR_RETURN_IF_ERROR(CheckName(*arg));
       std::string key = log ? absl::StrCat("offset(log(", arg->text, "))")
@@ -512,8 +513,12 @@ class Parser {
         SPOOR_RETURN_IF_ERROR(CheckName(*arg));
         names.push_back(arg->text);
       }
-      Variable v{Variable::Kind::kStrata, absl::StrCat("strata(", absl::StrJoin(names, ", "), ")"),
-                 call.pos, {}, {}, names};
+      Variable v{Variable::Kind::kStrata,
+                 absl::StrCat("strata(", absl::StrJoin(names, ", "), ")"),
+                 call.pos,
+                 {},
+                 {},
+                 names};
       return TermList{{Install(std::move(v))}};
     }
     if (call.text == "Surv") return Error(call.pos, "Surv() belongs on the left of '~'");
@@ -534,9 +539,9 @@ class Parser {
       for (int index : bits) {
         const Variable& v = variables_[index];
         if (v.kind != Variable::Kind::kTermFactor && bits.size() > 1) {
-          return Error(v.pos, absl::StrCat(v.kind == Variable::Kind::kOffset ? "offset()"
-                                                                             : "strata()",
-                                           " cannot be part of an interaction"));
+          return Error(v.pos,
+                       absl::StrCat(v.kind == Variable::Kind::kOffset ? "offset()" : "strata()",
+                                    " cannot be part of an interaction"));
         }
         if (v.kind == Variable::Kind::kOffset) {
           formula.offsets.push_back(v.offset);

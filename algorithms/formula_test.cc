@@ -1,7 +1,6 @@
 #include "algorithms/formula.h"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
@@ -46,8 +45,7 @@ TEST_CASE("formula: main effects, response and intercept", "[formula]") {
 
 TEST_CASE("formula: whitespace anywhere, or none", "[formula]") {
   CHECK(Labels("y~age+factor(stage)") == Strings{"age", "factor(stage)"});
-  CHECK(Labels("  y \t~\n age +  factor ( stage )  : sex ") ==
-        Strings{"age", "factor(stage):sex"});
+  CHECK(Labels("  y \t~\n age +  factor ( stage )  : sex ") == Strings{"age", "factor(stage):sex"});
 }
 
 TEST_CASE("formula: names with dots, underscores and digits", "[formula]") {
@@ -151,8 +149,9 @@ TEST_CASE("formula: errors name the position and what was expected", "[formula]"
   CHECK(ErrorOf("") == "formula: at 1: empty formula");
   CHECK(ErrorOf("   ") == "formula: at 1: empty formula");
   CHECK(ErrorOf("y a") == "formula: at 3: expected '~' after the response, found 'a'");
-  CHECK(ErrorOf("y") == "formula: at 2: expected '~' after the response, found the end of the "
-                        "formula");
+  CHECK(ErrorOf("y") ==
+        "formula: at 2: expected '~' after the response, found the end of the "
+        "formula");
   CHECK(ErrorOf("~ a") ==
         "formula: at 1: expected a response variable or Surv(time, event) before '~'");
   CHECK(ErrorOf("y ~ foo(x)") ==
@@ -162,8 +161,7 @@ TEST_CASE("formula: errors name the position and what was expected", "[formula]"
         "formula: at 8: expected a variable name after '+', found the end of the formula");
   CHECK(ErrorOf("y ~") ==
         "formula: at 4: expected a variable name after '~', found the end of the formula");
-  CHECK(ErrorOf("y ~ a + * b") ==
-        "formula: at 9: expected a variable name after '+', found '*'");
+  CHECK(ErrorOf("y ~ a + * b") == "formula: at 9: expected a variable name after '+', found '*'");
   CHECK(ErrorOf("y ~ (a + b") == "formula: at 11: expected ')', found the end of the formula");
   CHECK(ErrorOf("y ~ a)") == "formula: at 6: unmatched ')'");
   CHECK(ErrorOf("y ~ a ~ b") == "formula: at 7: a formula has one '~'");
@@ -173,8 +171,7 @@ TEST_CASE("formula: errors name the position and what was expected", "[formula]"
   CHECK(ErrorOf("y ~ a / b").find("formula: at 7: '/' (nesting) is not supported") == 0);
   CHECK(ErrorOf("y ~ .").find("formula: at 5: '.' (all other variables) is not supported") == 0);
   CHECK(ErrorOf("y ~ y + x") == "formula: at 5: the response 'y' also appears on the right of '~'");
-  CHECK(ErrorOf("y ~ log(x)").find("formula: at 5: log() is only supported inside offset()") ==
-        0);
+  CHECK(ErrorOf("y ~ log(x)").find("formula: at 5: log() is only supported inside offset()") == 0);
   CHECK(ErrorOf("log(y) ~ x") ==
         "formula: at 1: the response must be a variable name or Surv(time, event)");
   CHECK(ErrorOf("Surv(t) ~ a") == "formula: at 1: Surv() takes two variables: Surv(time, event)");

@@ -55,13 +55,13 @@ constexpr char kCases[] = "n";
 // Positions in the "stats" block.
 enum Stat {
   kDeviance = 0,
-  kN,            // complete cases
-  kSumWeights,   // sum of prior weights
-  kSumWy,        // sum of prior weight * y
-  kAicPart,      // the family's aic() sum over this node's cases
-  kBoundaryFit,  // fitted values numerically 0/1 (binomial) or 0 (poisson)
-  kNullDeviance, // deviance of the null model, NaN when not computable yet
-  kNonInteger,   // binomial: non-integer #successes
+  kN,             // complete cases
+  kSumWeights,    // sum of prior weights
+  kSumWy,         // sum of prior weight * y
+  kAicPart,       // the family's aic() sum over this node's cases
+  kBoundaryFit,   // fitted values numerically 0/1 (binomial) or 0 (poisson)
+  kNullDeviance,  // deviance of the null model, NaN when not computable yet
+  kNonInteger,    // binomial: non-integer #successes
   kPositiveWeights,
   kStatCount
 };
@@ -205,8 +205,8 @@ absl::StatusOr<FamilyInfo> ParseFamily(const std::string& name) {
   if (name == "gaussian") return FamilyInfo{Family::kGaussian, "gaussian", "identity"};
   if (name == "binomial") return FamilyInfo{Family::kBinomial, "binomial", "logit"};
   if (name == "poisson") return FamilyInfo{Family::kPoisson, "poisson", "log"};
-  return absl::InvalidArgumentError(absl::StrCat(
-      "glm: unknown family '", name, "'; use gaussian, binomial or poisson"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("glm: unknown family '", name, "'; use gaussian, binomial or poisson"));
 }
 
 // Everything the parameters say, checked.
@@ -393,8 +393,6 @@ absl::StatusOr<LocalData> BuildLocalData(const Spec& spec, const DataFrame& fram
   return data;
 }
 
-
-
 // One node's IRLS quantities at the coefficients the state names.
 absl::StatusOr<v1::Aggregate> LocalFit(const Spec& spec, const LocalData& data,
                                        const v1::Parameters& state, bool null_phase) {
@@ -476,8 +474,8 @@ absl::StatusOr<v1::Aggregate> LocalFit(const Spec& spec, const LocalData& data,
       mm.CopyRows(start, rows, scaled);
       scaled.topRows(rows).array().colwise() *= w_rows.array();
       xtwx.selfadjointView<Eigen::Lower>().rankUpdate(scaled.topRows(rows).transpose());
-      xtwz.noalias() +=
-          scaled.topRows(rows).transpose() * (w_rows.array() * z.segment(start, rows).array()).matrix();
+      xtwz.noalias() += scaled.topRows(rows).transpose() *
+                        (w_rows.array() * z.segment(start, rows).array()).matrix();
     }
     xtwx.triangularView<Eigen::StrictlyUpper>() = xtwx.transpose();
   }
@@ -489,7 +487,6 @@ absl::StatusOr<v1::Aggregate> LocalFit(const Spec& spec, const LocalData& data,
 }
 
 // --- Central side. ---
-
 
 struct Pooled {
   Eigen::MatrixXd xtwx;
@@ -514,7 +511,8 @@ absl::StatusOr<Pooled> PoolFit(const CentralRequest& request, Eigen::Index p) {
       return ColumnMismatch(node.node_id);
     }
     SPOOR_RETURN_IF_ERROR(AddSymmetricTo(*xtwx, node.node_id, pooled.xtwx));
-    for (Eigen::Index r = 0; r < p; ++r) pooled.xtwz[r] += xtwz->vector().values(static_cast<int>(r));
+    for (Eigen::Index r = 0; r < p; ++r)
+      pooled.xtwz[r] += xtwz->vector().values(static_cast<int>(r));
     for (int i = 0; i < kStatCount; ++i) pooled.stats[i] += stats->vector().values(i);
   }
   return pooled;
@@ -655,7 +653,8 @@ absl::StatusOr<v1::Aggregate> GlmAlgorithm::Local(const LocalRequest& request) c
     const auto count = static_cast<int64_t>(cases->num_rows());
     v1::Aggregate aggregate;
     AddLevelsBlocks(levels, count, aggregate);
-    AddVectorBlock(aggregate, kCases, count, Eigen::VectorXd::Constant(1, static_cast<double>(count)));
+    AddVectorBlock(aggregate, kCases, count,
+                   Eigen::VectorXd::Constant(1, static_cast<double>(count)));
     return aggregate;
   }
   if (phase != kPhaseFit && phase != kPhaseNull) {
@@ -695,9 +694,9 @@ absl::StatusOr<CentralStep> GlmAlgorithm::Central(const CentralRequest& request)
     const size_t p = ModelColumnNames(spec.formula, levels).size();
     if (p == 0) return absl::InvalidArgumentError("glm: the model has no columns");
     if (static_cast<int64_t>(p) > cases) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "glm: the model has ", p, " coefficients but only ", cases,
-          " complete cases across all nodes"));
+      return absl::FailedPreconditionError(absl::StrCat("glm: the model has ", p,
+                                                        " coefficients but only ", cases,
+                                                        " complete cases across all nodes"));
     }
     SetText(next, kPhase, kPhaseFit);
     SetNumber(next, kIteration, 0);
@@ -739,10 +738,10 @@ absl::StatusOr<CentralStep> GlmAlgorithm::Central(const CentralRequest& request)
           "correct step size)");
     }
     SPOOR_ASSIGN_OR_RETURN(std::vector<double> beta, GetNumbers(request.round_state, kBeta));
-    Eigen::VectorXd halved = (ToVector(beta) + ToVector(std::vector<double>(
-                                                   old->numbers().values().begin(),
-                                                   old->numbers().values().end()))) /
-                             2;
+    Eigen::VectorXd halved =
+        (ToVector(beta) + ToVector(std::vector<double>(old->numbers().values().begin(),
+                                                       old->numbers().values().end()))) /
+        2;
     SetNumbers(next, kBeta, FromVector(halved));
     SetNumber(next, kHalvings, halvings + 1);
     (*next.mutable_values())[kBoundary].set_flag(true);
@@ -769,16 +768,17 @@ absl::StatusOr<CentralStep> GlmAlgorithm::Central(const CentralRequest& request)
     }
     result.set_null_deviance(deviance);
     if (!converged) {
-      AddWarning(result, "fitting to calculate the null deviance did not converge -- increase "
-                         "'maxit'?");
+      AddWarning(result,
+                 "fitting to calculate the null deviance did not converge -- increase "
+                 "'maxit'?");
     }
     step.done = true;
     *step.result.mutable_glm() = std::move(result);
     return step;
   }
 
-  SPOOR_ASSIGN_OR_RETURN(v1::GlmResult result,
-                         Summarise(spec, levels, request.round_state, pooled, iteration, converged));
+  SPOOR_ASSIGN_OR_RETURN(v1::GlmResult result, Summarise(spec, levels, request.round_state, pooled,
+                                                         iteration, converged));
   if (spec.formula.intercept && !spec.formula.offsets.empty()) {
     // glm() refits the intercept-only model with the offset for the null
     // deviance, starting from this model's fitted values.

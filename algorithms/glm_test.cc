@@ -49,10 +49,10 @@ v1::Parameters Params(const std::string& formula, const std::string& family,
 // The job's rounds as the coordinator runs them, every aggregate through a
 // default disclosure gate.
 absl::StatusOr<v1::Result> RunFederated(const v1::Parameters& params,
-                                        const std::vector<DataFrame>& sites, int* rounds = nullptr) {
+                                        const std::vector<DataFrame>& sites,
+                                        int* rounds = nullptr) {
   return testing::RunRounds(GlmAlgorithm(), params, sites, DisclosureRules{}, 200, rounds);
 }
-
 
 // R prints p-values below 2e-16 as "< 2e-16" but stores them exactly; tiny
 // ones are compared on the log scale.
@@ -72,11 +72,11 @@ TEST_CASE("glm: every reference model equals R's glm on the pooled data", "[glm]
     const std::string formula = model["formula"];
     INFO(formula << " (" << model["family"].get<std::string>() << ", weights "
                  << model["weights"].dump() << ", maxit " << model["max_iterations"] << ")");
-    absl::StatusOr<v1::Result> result = RunFederated(
-        Params(formula, model["family"],
-               model["weights"].is_null() ? "" : model["weights"].get<std::string>(),
-               model["max_iterations"]),
-        sites);
+    absl::StatusOr<v1::Result> result =
+        RunFederated(Params(formula, model["family"],
+                            model["weights"].is_null() ? "" : model["weights"].get<std::string>(),
+                            model["max_iterations"]),
+                     sites);
     REQUIRE(result.ok());
     const v1::GlmResult& glm = result->glm();
     REQUIRE(glm.coefficients_size() == static_cast<int>(model["coefficients"].size()));
@@ -202,9 +202,9 @@ TEST_CASE("glm: perfect separation is reported as R reports it", "[glm]") {
   CHECK_FALSE(glm.converged());
   CHECK(glm.iterations() == 25);
   const std::vector<std::string> warnings(glm.warnings().begin(), glm.warnings().end());
-  CHECK(warnings == std::vector<std::string>{
-                        "glm.fit: algorithm did not converge",
-                        "glm.fit: fitted probabilities numerically 0 or 1 occurred"});
+  CHECK(warnings ==
+        std::vector<std::string>{"glm.fit: algorithm did not converge",
+                                 "glm.fit: fitted probabilities numerically 0 or 1 occurred"});
   CHECK(std::abs(glm.coefficients(1).estimate()) > 10);  // R: 38.4, diverging
 }
 
@@ -222,7 +222,8 @@ TEST_CASE("glm: a factor level present at one site only is a column everywhere",
     sites[s] = sites[s].SelectRows(keep);
   }
   for (const DataFrame& site : sites) rows += static_cast<int64_t>(site.num_rows());
-  absl::StatusOr<v1::Result> fit = RunFederated(Params("y_gauss ~ factor(stage)", "gaussian"), sites);
+  absl::StatusOr<v1::Result> fit =
+      RunFederated(Params("y_gauss ~ factor(stage)", "gaussian"), sites);
   REQUIRE(fit.ok());
   const v1::GlmResult& glm = fit->glm();
   REQUIRE(glm.coefficients_size() == 4);

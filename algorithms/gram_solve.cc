@@ -40,7 +40,8 @@ absl::StatusOr<GramSolution> GramSolve(const Eigen::MatrixXd& a, const Eigen::Ve
     kept.push_back(j);
   }
   if (kept.empty()) {
-    return absl::FailedPreconditionError("every column of the model is aliased (linearly dependent)");
+    return absl::FailedPreconditionError(
+        "every column of the model is aliased (linearly dependent)");
   }
   const auto k = static_cast<Eigen::Index>(kept.size());
   Eigen::VectorXd rhs(k);
@@ -72,8 +73,7 @@ absl::StatusOr<Eigen::MatrixXd> GramInverse(const Eigen::MatrixXd& a,
   }
   const Eigen::MatrixXd inverse =
       scale.asDiagonal() * llt.solve(Eigen::MatrixXd::Identity(k, k)) * scale.asDiagonal();
-  Eigen::MatrixXd out =
-      Eigen::MatrixXd::Constant(p, p, std::numeric_limits<double>::quiet_NaN());
+  Eigen::MatrixXd out = Eigen::MatrixXd::Constant(p, p, std::numeric_limits<double>::quiet_NaN());
   for (Eigen::Index r = 0; r < k; ++r)
     for (Eigen::Index c = 0; c < k; ++c) out(kept[r], kept[c]) = inverse(r, c);
   return out;

@@ -209,7 +209,7 @@ struct TimeCounts {
 };
 
 absl::StatusOr<v1::Aggregate> CountsAggregate(const KmParameters& p, const v1::Parameters& state,
-                                          const NodeColumns& columns) {
+                                              const NodeColumns& columns) {
   std::vector<std::string> levels;
   SPOOR_ASSIGN_OR_RETURN(std::vector<std::string> strata, Strata(p, state, &levels));
   absl::flat_hash_map<std::string, size_t> level_index;

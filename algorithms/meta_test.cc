@@ -55,7 +55,6 @@ absl::StatusOr<v1::Result> RunMeta(const v1::Parameters& params,
   return testing::RunRounds(MetaAlgorithm(), params, sites, DisclosureRules{}, 10, rounds);
 }
 
-
 // Values R computes as exactly 0 (tau2, I2 when Q < df) must be 0 here too;
 // otherwise relative agreement.
 void CheckClose(double got, const nlohmann::json& want, double tolerance) {

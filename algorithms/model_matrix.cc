@@ -158,8 +158,8 @@ absl::Status FillEvent(const Column& column, const std::vector<size_t>& rows,
 
 absl::Status RequireNumeric(const Column& column, std::string_view role) {
   if (column.type() == ColumnType::kNumeric) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(std::string(role), " '", column.name(),
-                                                 "' is categorical; it must be numeric"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(std::string(role), " '", column.name(), "' is categorical; it must be numeric"));
 }
 
 // Strata as per-row indices into sorted labels; several strata variables
@@ -244,9 +244,9 @@ absl::StatusOr<ModelMatrix> BuildModelMatrix(const Formula& formula, const DataF
     if (plain.contains(v) && frame.Find(v)->type() == ColumnType::kCategorical) {
       // The two would be the same columns, and ModelColumnNames could not
       // tell them apart.
-      return absl::InvalidArgumentError(absl::StrCat(
-          "categorical variable '", v, "' appears both as ", v, " and as factor(", v,
-          "); use one of them"));
+      return absl::InvalidArgumentError(absl::StrCat("categorical variable '", v,
+                                                     "' appears both as ", v, " and as factor(", v,
+                                                     "); use one of them"));
     }
   }
   auto is_factor = [&frame](const TermFactor& f) {
@@ -265,9 +265,9 @@ absl::StatusOr<ModelMatrix> BuildModelMatrix(const Formula& formula, const DataF
       if (!is_factor(f) || level_index.contains(f.variable)) continue;
       auto it = levels.find(f.variable);
       if (it == levels.end()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "no factor levels were given for '", f.variable,
-            "'; it may be numeric at some nodes and categorical at others"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("no factor levels were given for '", f.variable,
+                         "'; it may be numeric at some nodes and categorical at others"));
       }
       if (it->second.size() < 2) {
         // R: "contrasts can be applied only to factors with 2 or more levels".
@@ -368,9 +368,8 @@ absl::StatusOr<ModelMatrix> BuildModelMatrix(const Formula& formula, const DataF
       int64_t bad = 0;
       for (size_t r : rows) bad += values[r] <= 0;
       if (bad > 0) {
-        return absl::InvalidArgumentError(absl::StrCat("offset(log(", o.variable,
-                                                       ")) needs positive values; ",
-                                                       RowsText(bad), " not"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "offset(log(", o.variable, ")) needs positive values; ", RowsText(bad), " not"));
       }
     }
     for (Eigen::Index i = 0; i < n; ++i) {

@@ -41,7 +41,7 @@ struct ModelMatrix {
   Eigen::VectorXd offset;                 // zeros when there is none
   std::vector<int32_t> strata;            // per row, index into strata_levels
   std::vector<std::string> strata_levels;
-  int64_t rows_dropped = 0;               // incomplete cases removed
+  int64_t rows_dropped = 0;  // incomplete cases removed
 };
 
 // FAILED_PRECONDITION for a missing variable or a level not in `levels`;

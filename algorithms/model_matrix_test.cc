@@ -1,8 +1,7 @@
 #include "algorithms/model_matrix.h"
 
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -40,10 +39,10 @@ Column Cat(std::string name, const Strings& values) {
   levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
   std::vector<int32_t> codes;
   for (const std::string& v : values) {
-    codes.push_back(v.empty() ? -1
-                              : static_cast<int32_t>(std::lower_bound(levels.begin(), levels.end(),
-                                                                      v) -
-                                                     levels.begin()));
+    codes.push_back(v.empty()
+                        ? -1
+                        : static_cast<int32_t>(std::lower_bound(levels.begin(), levels.end(), v) -
+                                               levels.begin()));
   }
   return Column::Categorical(std::move(name), std::move(levels), std::move(codes));
 }
@@ -80,14 +79,13 @@ absl::Status BuildError(std::string_view formula, const DataFrame& frame,
 constexpr char kReference[] = "tests/reference/";
 
 struct Expected {
-  Strings columns;                                // R's order, then pseudo-columns
-  std::vector<int> rows;                          // 1-based data rows kept
+  Strings columns;                                    // R's order, then pseudo-columns
+  std::vector<int> rows;                              // 1-based data rows kept
   std::map<std::string, std::vector<double>> values;  // column -> per kept row
 };
 
 TEST_CASE("model matrix: matches R's model.matrix on the reference data", "[model_matrix]") {
-  absl::StatusOr<DataFrame> data =
-      ReadCsvFile(std::string(kReference) + "model_matrix_data.csv");
+  absl::StatusOr<DataFrame> data = ReadCsvFile(std::string(kReference) + "model_matrix_data.csv");
   INFO("run the tests from the repository root: " << data.status().ToString());
   REQUIRE(data.ok());
   absl::StatusOr<DataFrame> expected_frame =
@@ -148,9 +146,9 @@ TEST_CASE("model matrix: matches R's model.matrix on the reference data", "[mode
     for (size_t c = 0; c < r_columns.size(); ++c) {
       const std::vector<double>& want = e.values.at(r_columns[c]);
       for (size_t i = 0; i < want.size(); ++i) {
-        worst = std::max(worst, std::abs(m->x(static_cast<Eigen::Index>(i),
-                                              static_cast<Eigen::Index>(c)) -
-                                         want[i]));
+        worst = std::max(
+            worst,
+            std::abs(m->x(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(c)) - want[i]));
       }
     }
     const std::vector<double>& y = e.values.at("(response)");
@@ -166,9 +164,9 @@ TEST_CASE("model matrix: matches R's model.matrix on the reference data", "[mode
 // ---- Levels --------------------------------------------------------------
 
 TEST_CASE("model matrix: local levels among complete cases", "[model_matrix]") {
-  DataFrame frame = Frame({Column::Numeric("y", {1, 2, 3, kNaN, 5}),
-                           Cat("sex", {"M", "F", "M", "X", "M"}),
-                           Column::Numeric("dose", {2.5, 10, 0.1, 7, 2})});
+  DataFrame frame =
+      Frame({Column::Numeric("y", {1, 2, 3, kNaN, 5}), Cat("sex", {"M", "F", "M", "X", "M"}),
+             Column::Numeric("dose", {2.5, 10, 0.1, 7, 2})});
   absl::StatusOr<FactorLevels> levels = LocalLevels(Parse("y ~ sex + factor(dose)"), frame);
   REQUIRE(levels.ok());
   // "X" is only in the incomplete row; dose levels sort numerically.
@@ -177,13 +175,14 @@ TEST_CASE("model matrix: local levels among complete cases", "[model_matrix]") {
   CHECK(LocalLevels(Parse("y ~ dose"), frame)->empty());
 }
 
-TEST_CASE("model matrix: factor(<numeric>) levels formatted as R's as.character", "[model_matrix]") {
+TEST_CASE("model matrix: factor(<numeric>) levels formatted as R's as.character",
+          "[model_matrix]") {
   DataFrame frame = Frame({Column::Numeric("y", {1, 2, 3, 4, 5, 6, 7, 8}),
                            Column::Numeric("x", {1, 2.5, 0.1, 1e5, 123456, 1e-4, 1.0 / 3, -1.5})});
   absl::StatusOr<FactorLevels> levels = LocalLevels(Parse("y ~ factor(x)"), frame);
   REQUIRE(levels.ok());
-  CHECK(levels->at("x") == Strings{"-1.5", "1e-04", "0.1", "0.333333333333333", "1", "2.5",
-                                   "1e+05", "123456"});
+  CHECK(levels->at("x") ==
+        Strings{"-1.5", "1e-04", "0.1", "0.333333333333333", "1", "2.5", "1e+05", "123456"});
 }
 
 TEST_CASE("model matrix: union of levels", "[model_matrix]") {
@@ -219,8 +218,8 @@ TEST_CASE("model matrix: column names for the coordinator", "[model_matrix]") {
         Strings{"age", "sexF", "sexM", "age:sexM"});
   // factor:factor with both main effects: contrasts for both, first fastest.
   CHECK(ModelColumnNames(Parse("y ~ sex*factor(stage)"), levels) ==
-        Strings{"(Intercept)", "sexM", "factor(stage)2", "factor(stage)3",
-                "sexM:factor(stage)2", "sexM:factor(stage)3"});
+        Strings{"(Intercept)", "sexM", "factor(stage)2", "factor(stage)3", "sexM:factor(stage)2",
+                "sexM:factor(stage)3"});
   // Without the main effect the factor is coded by indicators (R's TermCode).
   CHECK(ModelColumnNames(Parse("y ~ age:sex"), levels) ==
         Strings{"(Intercept)", "age:sexF", "age:sexM"});
@@ -228,8 +227,7 @@ TEST_CASE("model matrix: column names for the coordinator", "[model_matrix]") {
   // in sex:g + sex:h, h is coded by contrasts because sex is in sex:g.
   FactorLevels three{{"sex", {"F", "M"}}, {"g", {"A", "B"}}, {"h", {"u", "v"}}};
   CHECK(ModelColumnNames(Parse("y ~ sex:g + sex:h"), three) ==
-        Strings{"(Intercept)", "sexF:gA", "sexM:gA", "sexF:gB", "sexM:gB", "sexF:hv",
-                "sexM:hv"});
+        Strings{"(Intercept)", "sexF:gA", "sexM:gA", "sexF:gB", "sexM:gB", "sexF:hv", "sexM:hv"});
   // Offsets and strata are not columns.
   CHECK(ModelColumnNames(Parse("Surv(t, d) ~ sex + offset(log(w)) + strata(g)"), levels) ==
         Strings{"(Intercept)", "sexM"});
@@ -251,8 +249,7 @@ TEST_CASE("model matrix: survival response and event codings", "[model_matrix]")
   CHECK(events(Column::Numeric("status", {1, 2, 2, 1})) == Eigen::Vector4d(0, 1, 1, 0));
   // R's Surv(): 1/2 coding only when the largest code is 2, so all 1 = events.
   CHECK(events(Column::Numeric("status", {1, 1, 1, 1})) == Eigen::Vector4d(1, 1, 1, 1));
-  CHECK(events(Cat("status", {"FALSE", "TRUE", "TRUE", "FALSE"})) ==
-        Eigen::Vector4d(0, 1, 1, 0));
+  CHECK(events(Cat("status", {"FALSE", "TRUE", "TRUE", "FALSE"})) == Eigen::Vector4d(0, 1, 1, 0));
 }
 
 TEST_CASE("model matrix: offsets are summed; log offsets", "[model_matrix]") {
@@ -268,10 +265,9 @@ TEST_CASE("model matrix: offsets are summed; log offsets", "[model_matrix]") {
 }
 
 TEST_CASE("model matrix: strata indices and sorted levels", "[model_matrix]") {
-  DataFrame frame = Frame({Column::Numeric("time", {1, 2, 3, 4, 5}),
-                           Column::Numeric("d", {1, 0, 1, 1, 0}),
-                           Cat("center", {"b", "a", "", "b", "c"}),
-                           Column::Numeric("grade", {10, 2, 2, 2, 10})});
+  DataFrame frame =
+      Frame({Column::Numeric("time", {1, 2, 3, 4, 5}), Column::Numeric("d", {1, 0, 1, 1, 0}),
+             Cat("center", {"b", "a", "", "b", "c"}), Column::Numeric("grade", {10, 2, 2, 2, 10})});
   ModelMatrix m = Build("Surv(time, d) ~ strata(center)", frame);
   CHECK(m.rows_dropped == 1);
   CHECK(m.strata_levels == Strings{"a", "b", "c"});
@@ -289,12 +285,10 @@ TEST_CASE("model matrix: strata indices and sorted levels", "[model_matrix]") {
 // ---- Errors -------------------------------------------------------------------
 
 TEST_CASE("model matrix: errors", "[model_matrix]") {
-  DataFrame frame = Frame({Column::Numeric("y", {1, 2, 3, 4}),
-                           Cat("group", {"Zebra_secret", "b", "b", "a"}),
-                           Column::Numeric("status", {0, 1, 7, 1}),
-                           Column::Numeric("t", {1, 0, -2.5, 3}),
-                           Cat("flag", {"TRUE", "maybe_secret", "FALSE", "TRUE"}),
-                           Cat("one", {"a", "a", "a", "a"})});
+  DataFrame frame = Frame(
+      {Column::Numeric("y", {1, 2, 3, 4}), Cat("group", {"Zebra_secret", "b", "b", "a"}),
+       Column::Numeric("status", {0, 1, 7, 1}), Column::Numeric("t", {1, 0, -2.5, 3}),
+       Cat("flag", {"TRUE", "maybe_secret", "FALSE", "TRUE"}), Cat("one", {"a", "a", "a", "a"})});
   auto no_secrets = [](const absl::Status& s) {
     const std::string message(s.message());
     CHECK(message.find("secret") == std::string::npos);
@@ -321,8 +315,7 @@ TEST_CASE("model matrix: errors", "[model_matrix]") {
   }
   SECTION("factor without levels") {
     FactorLevels levels;
-    CHECK(BuildError("y ~ group", frame, &levels).code() ==
-          absl::StatusCode::kFailedPrecondition);
+    CHECK(BuildError("y ~ group", frame, &levels).code() == absl::StatusCode::kFailedPrecondition);
   }
   SECTION("non-numeric response") {
     absl::Status s = BuildError("group ~ y", frame);

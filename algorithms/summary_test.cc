@@ -169,7 +169,6 @@ absl::StatusOr<v1::Result> RunFederated(const v1::Parameters& params,
   return testing::RunRounds(SummaryAlgorithm(), params, sites, rules, 100, rounds);
 }
 
-
 TEST_CASE("summary with extremes and quantiles equals R on the pooled data", "[summary]") {
   const std::vector<DataFrame> sites = ReferenceSites();
   const nlohmann::json expected = ReferenceExpected();

@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
   CLI::App app{"spoor benchmarks"};
   app.require_subcommand(1);
   spoor::bench::RoundtripOptions roundtrip;
-  CLI::App* rt = app.add_subcommand("roundtrip", "latency of one federated round vs a bare gRPC call");
+  CLI::App* rt =
+      app.add_subcommand("roundtrip", "latency of one federated round vs a bare gRPC call");
   rt->add_option("--nodes", roundtrip.nodes, "number of nodes (default 10)");
   rt->add_option("--rounds", roundtrip.rounds, "measured rounds (default 2000)");
   rt->add_option("--warmup", roundtrip.warmup, "unmeasured rounds first (default 200)");
@@ -25,8 +26,10 @@ int main(int argc, char** argv) {
                  "tmpfs; see bench/README.md)");
   absl::Status status;
   spoor::bench::SynthOptions synth;
-  CLI::App* sy = app.add_subcommand("synth", "write synthetic multi-site data for the analysis benchmarks");
-  sy->add_option("--kind", synth.kind, "glm (default) or cox")->check(CLI::IsMember({"glm", "cox"}));
+  CLI::App* sy =
+      app.add_subcommand("synth", "write synthetic multi-site data for the analysis benchmarks");
+  sy->add_option("--kind", synth.kind, "glm (default) or cox")
+      ->check(CLI::IsMember({"glm", "cox"}));
   sy->add_option("--sites", synth.sites, "number of sites (default 8)");
   sy->add_option("--rows", synth.rows, "rows per site (default 250000)");
   sy->add_option("--covariates", synth.covariates, "covariates x1..xP (default 20)");

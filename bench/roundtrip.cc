@@ -23,10 +23,10 @@
 #include "coordinator/coordinator_server.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/server_builder.h"
+#include "nlohmann/json.hpp"
 #include "node/coordinator_link.h"
 #include "node/dataset_cache.h"
 #include "node/task_executor.h"
-#include "nlohmann/json.hpp"
 #include "ping.grpc.pb.h"
 
 namespace spoor::bench {
@@ -35,8 +35,8 @@ namespace {
 namespace fs = std::filesystem;
 
 class PingService final : public spoor::bench::Ping::CallbackService {
-  grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context,
-                                 const PingRequest* request, PingReply* reply) override {
+  grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context, const PingRequest* request,
+                                 PingReply* reply) override {
     reply->set_payload(request->payload());
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
@@ -138,7 +138,8 @@ absl::Status Roundtrip(const RoundtripOptions& options) {
   std::error_code ec;
   fs::create_directories(dir + "/pki", ec);
   if (!ec) fs::create_directories(node_root, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot create ", node_root, ": ", ec.message()));
+  if (ec)
+    return absl::UnavailableError(absl::StrCat("cannot create ", node_root, ": ", ec.message()));
   struct Cleanup {
     std::vector<std::string> dirs;
     ~Cleanup() {
@@ -196,8 +197,8 @@ absl::Status Roundtrip(const RoundtripOptions& options) {
     node->cache = std::make_unique<DatasetCache>(std::vector<DatasetConfig>{{"cohort", csv}});
     SPOOR_ASSIGN_OR_RETURN(node->audit, AuditLog::Open(node_root + "/" + name + ".audit", clock));
     node->gate = std::make_unique<DisclosureGate>(DisclosureRules{.min_sites = 1});
-    node->executor = std::make_unique<TaskExecutor>(*algorithms, *node->cache, *node->gate,
-                                                    *node->audit);
+    node->executor =
+        std::make_unique<TaskExecutor>(*algorithms, *node->cache, *node->gate, *node->audit);
     v1::NodeHello hello;
     hello.set_node_id(name);
     hello.add_datasets()->set_name("cohort");
@@ -255,8 +256,8 @@ absl::Status Roundtrip(const RoundtripOptions& options) {
   builder.RegisterService(&ping);
   std::unique_ptr<grpc::Server> ping_server = builder.BuildAndStart();
   if (!ping_server) return absl::UnavailableError("cannot start the ping server");
-  auto stub = Ping::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                                MakeChannelCredentials(client_tls)));
+  auto stub = Ping::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), MakeChannelCredentials(client_tls)));
   std::vector<double> ping_us;
   PingRequest request;
   request.set_payload("ping");

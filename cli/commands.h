@@ -29,7 +29,7 @@ absl::Status PkiIssue(const PkiIssueOptions& options);
 
 struct SandboxOptions {
   std::string dir;
-  int nodes = 0;                    // --nodes N (synthetic data)
+  int nodes = 0;                        // --nodes N (synthetic data)
   std::vector<std::string> node_specs;  // --node NAME=FILE.csv
   int min_records = 10;
   int node_timeout_seconds = 60;

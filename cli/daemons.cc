@@ -80,9 +80,9 @@ absl::Status RunNode(const std::string& config_path) {
         "; a node needs one issued with --role node"));
   }
   if (tls.identity.name != config.name) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "certificate ", config.tls.cert, " is for '", tls.identity.name, "' but node.toml says name = '",
-        config.name, "'; make them equal"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("certificate ", config.tls.cert, " is for '", tls.identity.name,
+                     "' but node.toml says name = '", config.name, "'; make them equal"));
   }
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
@@ -117,8 +117,9 @@ absl::Status RunNode(const std::string& config_path) {
     LogInfo("received signal ", signal, "; shutting down");
     link.Stop();
   });
-  LogInfo("starting; serving ", config.datasets.size(), " dataset(s), min_records = ",
-          config.disclosure.min_records, ", connecting out to ", config.coordinator);
+  LogInfo("starting; serving ", config.datasets.size(),
+          " dataset(s), min_records = ", config.disclosure.min_records, ", connecting out to ",
+          config.coordinator);
   link.Run();
   // Run() returns only after Stop(), which only the watcher calls.
   watcher.join();

@@ -13,8 +13,8 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "cli/commands.h"
 #include "google/protobuf/stubs/common.h"
 
@@ -38,8 +38,9 @@ int main(int argc, char** argv) {
   // Debian's Abseil keeps a lock graph for deadlock detection on every
   // mutex operation; it costs more than the locking itself on the hot path.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  CLI::App app{"spoor: federated analysis for health research. Data stay at each hospital; "
-               "only aggregates that pass the hospital's disclosure rules leave it."};
+  CLI::App app{
+      "spoor: federated analysis for health research. Data stay at each hospital; "
+      "only aggregates that pass the hospital's disclosure rules leave it."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "spoor 0.1.0");
   std::string client_config = DefaultClientConfig();
@@ -113,7 +114,8 @@ int main(int argc, char** argv) {
 
   spoor::SummaryOptions summary_options;
   std::string vars;
-  CLI::App* summary = app.add_subcommand("summary", "n, missing, mean and sd (and quartiles, min, max) over all nodes");
+  CLI::App* summary = app.add_subcommand(
+      "summary", "n, missing, mean and sd (and quartiles, min, max) over all nodes");
   summary->add_option("--dataset", summary_options.dataset, "dataset name")->required();
   summary->add_option("--vars", vars, "comma-separated numeric variables")->required();
   summary->add_option("--nodes", summary_options.nodes, "only these nodes (default: all)")
@@ -139,8 +141,7 @@ int main(int argc, char** argv) {
   glm->add_option("--weights", glm_options.weights, "numeric column of prior weights");
   glm->add_option("--max-iterations", glm_options.max_iterations,
                   "IRLS iterations at most (default 25, as glm.control)");
-  glm->add_option("--nodes", glm_options.nodes, "only these nodes (default: all)")
-      ->delimiter(',');
+  glm->add_option("--nodes", glm_options.nodes, "only these nodes (default: all)")->delimiter(',');
   glm->add_flag("--json", output.json, "print JSON");
   glm->callback([&] { status = spoor::GlmCommand(client_config, glm_options, output); });
 

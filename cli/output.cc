@@ -54,16 +54,13 @@ nlohmann::ordered_json JsonNumber(double value) {
 nlohmann::ordered_json SummaryToJson(const v1::SummaryResult& summary) {
   nlohmann::ordered_json variables = nlohmann::ordered_json::array();
   for (const v1::VariableSummary& v : summary.variables()) {
-    nlohmann::ordered_json j = {{"name", v.name()},
-                                {"n", v.n()},
-                                {"missing", v.missing()},
-                                {"mean", JsonNumber(v.mean())},
-                                {"sd", JsonNumber(v.sd())},
-                                {"sites", v.sites()}};
+    nlohmann::ordered_json j = {{"name", v.name()},         {"n", v.n()},
+                                {"missing", v.missing()},   {"mean", JsonNumber(v.mean())},
+                                {"sd", JsonNumber(v.sd())}, {"sites", v.sites()}};
     // Asked-for extras only (NaN when not computed).
-    for (const auto& [key, value] : {std::pair{"min", v.min()}, std::pair{"max", v.max()},
-                                     std::pair{"q1", v.q1()}, std::pair{"median", v.median()},
-                                     std::pair{"q3", v.q3()}}) {
+    for (const auto& [key, value] :
+         {std::pair{"min", v.min()}, std::pair{"max", v.max()}, std::pair{"q1", v.q1()},
+          std::pair{"median", v.median()}, std::pair{"q3", v.q3()}}) {
       if (!std::isnan(value)) j[key] = value;
     }
     variables.push_back(std::move(j));
@@ -146,13 +143,13 @@ std::string GlmToText(const v1::GlmResult& glm) {
                     FormatNumber(c.statistic(), 4), FormatPValue(c.p_value()),
                     FormatNumber(c.conf_low()), FormatNumber(c.conf_high())});
   }
-  std::string out = FormatTable(
-      {"term", "estimate", "std_error", t ? "t value" : "z value", t ? "Pr(>|t|)" : "Pr(>|z|)",
-       "2.5 %", "97.5 %"},
-      rows,
-      {Align::kLeft, Align::kRight, Align::kRight, Align::kRight, Align::kRight, Align::kRight,
-       Align::kRight});
-  if (aliased) out += "(terms marked NA are aliased: linearly dependent on the terms before them)\n";
+  std::string out = FormatTable({"term", "estimate", "std_error", t ? "t value" : "z value",
+                                 t ? "Pr(>|t|)" : "Pr(>|z|)", "2.5 %", "97.5 %"},
+                                rows,
+                                {Align::kLeft, Align::kRight, Align::kRight, Align::kRight,
+                                 Align::kRight, Align::kRight, Align::kRight});
+  if (aliased)
+    out += "(terms marked NA are aliased: linearly dependent on the terms before them)\n";
   absl::StrAppend(&out, "\n(Dispersion parameter for ", glm.family(), " family taken to be ",
                   FormatNumber(glm.dispersion()), ")\n");
   absl::StrAppend(&out, "    Null deviance: ", FormatNumber(glm.null_deviance()), "  on ",
@@ -342,8 +339,8 @@ std::string CoxToText(const v1::CoxResult& cox) {
        Align::kRight, Align::kRight});
   absl::StrAppend(&out, "\nn = ", cox.n(), ", number of events = ", cox.events(), "\n");
   auto test = [&](const char* name, double value, double p) {
-    absl::StrAppend(&out, name, FormatNumber(value, 4), "  on ", cox.df(), " df,   p = ",
-                    FormatPValue(p), "\n");
+    absl::StrAppend(&out, name, FormatNumber(value, 4), "  on ", cox.df(),
+                    " df,   p = ", FormatPValue(p), "\n");
   };
   test("Likelihood ratio test = ", cox.lr_test(), cox.lr_p());
   test("Wald test             = ", cox.wald_test(), cox.wald_p());
@@ -401,13 +398,13 @@ std::string MetaToText(const v1::MetaResult& meta) {
                     FormatNumber(t.fixed_std_error()), "", FormatPValue(t.fixed_p_value())});
     rows.push_back({"random effects (DL)", FormatNumber(t.random_estimate()),
                     FormatNumber(t.random_std_error()), "", FormatPValue(t.random_p_value())});
-    absl::StrAppend(&out, out.empty() ? "" : "\n", "term ", t.term(), "\n",
-                    FormatTable({"", "estimate", "std_error", "n", "p_value"}, rows,
-                                {Align::kLeft, Align::kRight, Align::kRight, Align::kRight,
-                                 Align::kRight}),
-                    "heterogeneity: tau^2 = ", FormatNumber(t.tau2(), 4),
-                    ", I^2 = ", FormatNumber(t.i2(), 3), "%, Q = ", FormatNumber(t.q(), 4),
-                    " on ", t.q_df(), " df, p = ", FormatPValue(t.q_p_value()), "\n");
+    absl::StrAppend(
+        &out, out.empty() ? "" : "\n", "term ", t.term(), "\n",
+        FormatTable({"", "estimate", "std_error", "n", "p_value"}, rows,
+                    {Align::kLeft, Align::kRight, Align::kRight, Align::kRight, Align::kRight}),
+        "heterogeneity: tau^2 = ", FormatNumber(t.tau2(), 4), ", I^2 = ", FormatNumber(t.i2(), 3),
+        "%, Q = ", FormatNumber(t.q(), 4), " on ", t.q_df(),
+        " df, p = ", FormatPValue(t.q_p_value()), "\n");
   }
   return out;
 }
@@ -456,10 +453,14 @@ std::string ResultToText(const v1::Result& result) {
 
 std::string JobStateName(v1::JobState state) {
   switch (state) {
-    case v1::JOB_STATE_RUNNING: return "running";
-    case v1::JOB_STATE_SUCCEEDED: return "succeeded";
-    case v1::JOB_STATE_FAILED: return "failed";
-    default: return "unknown";
+    case v1::JOB_STATE_RUNNING:
+      return "running";
+    case v1::JOB_STATE_SUCCEEDED:
+      return "succeeded";
+    case v1::JOB_STATE_FAILED:
+      return "failed";
+    default:
+      return "unknown";
   }
 }
 

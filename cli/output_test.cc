@@ -1,7 +1,6 @@
 #include "cli/output.h"
 
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <string>
 #include <vector>
@@ -36,9 +35,9 @@ TEST_CASE("summary JSON follows the contract and turns NaN into null", "[output]
   v->set_sd(std::nan(""));
   v->set_sites(3);
   // Not asked for: the summary algorithm leaves them NaN.
-  for (auto set : {&v1::VariableSummary::set_min, &v1::VariableSummary::set_max,
-                   &v1::VariableSummary::set_q1, &v1::VariableSummary::set_median,
-                   &v1::VariableSummary::set_q3}) {
+  for (auto set :
+       {&v1::VariableSummary::set_min, &v1::VariableSummary::set_max, &v1::VariableSummary::set_q1,
+        &v1::VariableSummary::set_median, &v1::VariableSummary::set_q3}) {
     (v->*set)(std::nan(""));
   }
   nlohmann::ordered_json json = SummaryToJson(summary);
@@ -109,8 +108,8 @@ v1::GlmResult SmallGlm() {
 
 TEST_CASE("glm JSON carries the contract's fields; aliased terms are null", "[output]") {
   nlohmann::ordered_json json = GlmToJson(SmallGlm());
-  for (const char* key : {"coefficients", "deviance", "null_deviance", "df_residual", "aic",
-                          "iterations", "n"}) {
+  for (const char* key :
+       {"coefficients", "deviance", "null_deviance", "df_residual", "aic", "iterations", "n"}) {
     CHECK(json.contains(key));
   }
   CHECK(json["coefficients"][0]["term"] == "(Intercept)");

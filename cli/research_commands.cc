@@ -24,9 +24,9 @@ absl::StatusOr<std::unique_ptr<ResearchClient>> Connect(const std::string& confi
   absl::StatusOr<ClientConfig> config = LoadClientConfig(config_path);
   if (!config.ok()) {
     if (absl::IsNotFound(config.status())) {
-      return absl::NotFoundError(absl::StrCat(
-          config.status().message(),
-          "; pass --config with the client.toml your consortium or `spoor sandbox start` gave you"));
+      return absl::NotFoundError(absl::StrCat(config.status().message(),
+                                              "; pass --config with the client.toml your "
+                                              "consortium or `spoor sandbox start` gave you"));
     }
     return config.status();
   }
@@ -37,7 +37,8 @@ absl::StatusOr<std::unique_ptr<ResearchClient>> Connect(const std::string& confi
 absl::Status JobOutcome(const v1::Job& job) {
   if (job.state() == v1::JOB_STATE_SUCCEEDED) return absl::OkStatus();
   if (job.state() == v1::JOB_STATE_FAILED) {
-    return absl::AbortedError(absl::StrCat("job ", job.job_id(), " failed: ", job.failure_reason()));
+    return absl::AbortedError(
+        absl::StrCat("job ", job.job_id(), " failed: ", job.failure_reason()));
   }
   return absl::UnavailableError(absl::StrCat(
       "job ", job.job_id(), " is still running; follow it with `spoor job ", job.job_id(), "`"));
@@ -117,7 +118,8 @@ namespace {
 absl::StatusOr<v1::Job> RunAnalysis(const std::string& config_path, const v1::JobSpec& spec,
                                     const OutputOptions& output, v1::Result::KindCase kind) {
   SPOOR_ASSIGN_OR_RETURN(auto client, Connect(config_path));
-  SPOOR_ASSIGN_OR_RETURN(v1::Job job, client->RunJob(spec, ::isatty(STDERR_FILENO) && !output.json));
+  SPOOR_ASSIGN_OR_RETURN(v1::Job job,
+                         client->RunJob(spec, ::isatty(STDERR_FILENO) && !output.json));
   SPOOR_RETURN_IF_ERROR(JobOutcome(job));
   if (job.result().kind_case() != kind) {
     return absl::InternalError(absl::StrCat("the coordinator returned no ", spec.algorithm(),
@@ -129,8 +131,8 @@ absl::StatusOr<v1::Job> RunAnalysis(const std::string& config_path, const v1::Jo
 // The line above a result table: what ran where.
 std::string Heading(const std::string& what, const v1::Job& job) {
   return absl::StrCat(what, " of dataset '", job.spec().dataset(), "' over ",
-                      job.participants_size(), " node(s): ", absl::StrJoin(job.participants(), ", "),
-                      "\n\n");
+                      job.participants_size(),
+                      " node(s): ", absl::StrJoin(job.participants(), ", "), "\n\n");
 }
 
 // The spec of a job that runs `algorithm` on `dataset` over `nodes` (every
@@ -300,9 +302,10 @@ absl::Status MetaCommand(const std::string& config_path, const MetaOptions& opti
     bool known = false;
     for (const v1::MetaTerm& t : meta.terms()) known = known || t.term() == term;
     if (!known) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--term '", term, "' is not a term of the model; the terms are named as R names them, "
-                            "e.g. sexM or factor(stage)2"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--term '", term,
+                       "' is not a term of the model; the terms are named as R names them, "
+                       "e.g. sexM or factor(stage)2"));
     }
     const bool ratio = meta.family() != "gaussian";  // odds or rate ratios
     SPOOR_RETURN_IF_ERROR(WritePlot(options.plot, ForestPlotSvg(meta, term, ratio)));

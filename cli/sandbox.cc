@@ -151,10 +151,10 @@ absl::Status WriteIdentity(const std::string& pki, const CertificateAndKey& ca,
   options.dns_names = std::move(dns);
   options.ip_addresses = std::move(ips);
   SPOOR_ASSIGN_OR_RETURN(CertificateAndKey issued, IssueCertificate(ca, options));
-  SPOOR_RETURN_IF_ERROR(
-      WriteFileAtomically(absl::StrCat(pki, "/", identity.name, ".key"), issued.private_key_pem, 0600));
-  return WriteFileAtomically(absl::StrCat(pki, "/", identity.name, ".crt"),
-                             issued.certificate_pem, 0644);
+  SPOOR_RETURN_IF_ERROR(WriteFileAtomically(absl::StrCat(pki, "/", identity.name, ".key"),
+                                            issued.private_key_pem, 0600));
+  return WriteFileAtomically(absl::StrCat(pki, "/", identity.name, ".crt"), issued.certificate_pem,
+                             0644);
 }
 
 std::string TlsTable(const std::string& pki, const std::string& name) {
@@ -191,8 +191,7 @@ absl::StatusOr<std::vector<NodeSpec>> ParseNodeSpecs(const SandboxOptions& optio
   for (const std::string& s : options.node_specs) {
     size_t eq = s.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == s.size()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--node '", s, "' is not NAME=FILE.csv"));
+      return absl::InvalidArgumentError(absl::StrCat("--node '", s, "' is not NAME=FILE.csv"));
     }
     NodeSpec spec{s.substr(0, eq), s.substr(eq + 1)};
     if (seen[spec.name]++) {
@@ -248,9 +247,9 @@ absl::Status SandboxStart(const SandboxOptions& options) {
   if (absl::StatusOr<std::vector<Daemon>> running = ReadPids(dir); running.ok()) {
     for (const Daemon& d : *running) {
       if (Alive(d.pid)) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            "a sandbox is already running in ", dir, "; stop it with `spoor sandbox stop --dir ",
-            dir, "`"));
+        return absl::AlreadyExistsError(absl::StrCat("a sandbox is already running in ", dir,
+                                                     "; stop it with `spoor sandbox stop --dir ",
+                                                     dir, "`"));
       }
     }
   }
@@ -269,7 +268,8 @@ absl::Status SandboxStart(const SandboxOptions& options) {
   SPOOR_ASSIGN_OR_RETURN(CertificateAndKey ca, CreateCertificateAuthority(ca_options));
   SPOOR_RETURN_IF_ERROR(WriteFileAtomically(pki + "/ca.key", ca.private_key_pem, 0600));
   SPOOR_RETURN_IF_ERROR(WriteFileAtomically(pki + "/ca.crt", ca.certificate_pem, 0644));
-  SPOOR_RETURN_IF_ERROR(WriteIdentity(pki, ca, {"coordinator", "Sandbox Consortium", Role::kCoordinator},
+  SPOOR_RETURN_IF_ERROR(WriteIdentity(pki, ca,
+                                      {"coordinator", "Sandbox Consortium", Role::kCoordinator},
                                       {"localhost"}, {"127.0.0.1"}));
   SPOOR_RETURN_IF_ERROR(
       WriteIdentity(pki, ca, {"researcher", "Sandbox University", Role::kResearcher}));
@@ -293,9 +293,8 @@ absl::Status SandboxStart(const SandboxOptions& options) {
                    TlsTable(pki, "coordinator"),
                    "\n[jobs]\nnode_timeout_seconds = ", options.node_timeout_seconds, "\n",
                    min_sites.empty() ? "" : "\n[disclosure]\n", min_sites)));
-  SPOOR_ASSIGN_OR_RETURN(pid_t coordinator,
-                         Spawn({"coordinator", "--config", coordinator_toml},
-                               logs + "/coordinator.log"));
+  SPOOR_ASSIGN_OR_RETURN(pid_t coordinator, Spawn({"coordinator", "--config", coordinator_toml},
+                                                  logs + "/coordinator.log"));
   daemons.push_back({"coordinator", coordinator});
   SPOOR_RETURN_IF_ERROR(WritePids(dir, daemons));
   std::string address;
@@ -306,8 +305,8 @@ absl::Status SandboxStart(const SandboxOptions& options) {
       break;
     }
     if (!Alive(coordinator)) {
-      return fail(absl::FailedPreconditionError(
-          absl::StrCat("the coordinator exited during start-up: ", LogTail(logs + "/coordinator.log"))));
+      return fail(absl::FailedPreconditionError(absl::StrCat(
+          "the coordinator exited during start-up: ", LogTail(logs + "/coordinator.log"))));
     }
     if (absl::Now() > deadline) {
       return fail(absl::DeadlineExceededError("the coordinator did not start listening in time"));
@@ -351,8 +350,10 @@ absl::Status SandboxStop(const std::string& dir) {
   }
   // Nodes first, coordinator last.
   std::vector<Daemon> ordered;
-  for (const Daemon& d : *daemons) if (d.name != "coordinator") ordered.push_back(d);
-  for (const Daemon& d : *daemons) if (d.name == "coordinator") ordered.push_back(d);
+  for (const Daemon& d : *daemons)
+    if (d.name != "coordinator") ordered.push_back(d);
+  for (const Daemon& d : *daemons)
+    if (d.name == "coordinator") ordered.push_back(d);
   StopDaemons(ordered);
   std::filesystem::remove(dir + "/sandbox.pids");
   std::cerr << "sandbox in " << dir << " stopped\n";

@@ -52,8 +52,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return out;
 }
 
-absl::Status WriteFileAtomically(const std::string& path, std::string_view contents,
-                                 mode_t mode) {
+absl::Status WriteFileAtomically(const std::string& path, std::string_view contents, mode_t mode) {
   // Unique per call, so two threads writing the same path never share (and
   // interleave into) one temporary file.
   static std::atomic<uint64_t> counter{0};

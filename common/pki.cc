@@ -178,14 +178,13 @@ absl::StatusOr<OsslPtr<X509_NAME>> BuildName(std::initializer_list<NameEntry> en
     // OpenSSL enforces the X.520 length bounds (64 characters for CN, O and
     // OU) and UTF-8 validity here, so a failure is the caller's input.
     if (entry.value.size() > static_cast<size_t>(INT_MAX) ||
-        X509_NAME_add_entry_by_NID(
-            name.get(), entry.nid, MBSTRING_UTF8,
-            reinterpret_cast<const unsigned char*>(entry.value.data()),
-            static_cast<int>(entry.value.size()), -1, 0) != 1) {
-      return OpenSslError(absl::StatusCode::kInvalidArgument,
-                          absl::StrCat("cannot put ", OBJ_nid2sn(entry.nid), " '",
-                                       absl::CHexEscape(Absl(entry.value)),
-                                       "' in a certificate subject"));
+        X509_NAME_add_entry_by_NID(name.get(), entry.nid, MBSTRING_UTF8,
+                                   reinterpret_cast<const unsigned char*>(entry.value.data()),
+                                   static_cast<int>(entry.value.size()), -1, 0) != 1) {
+      return OpenSslError(
+          absl::StatusCode::kInvalidArgument,
+          absl::StrCat("cannot put ", OBJ_nid2sn(entry.nid), " '",
+                       absl::CHexEscape(Absl(entry.value)), "' in a certificate subject"));
     }
   }
   return name;
@@ -206,9 +205,9 @@ absl::StatusOr<OsslPtr<BIGNUM>> RandomSerial() {
 absl::Status SetTime(ASN1_TIME* field, absl::Time t, absl::string_view what) {
   if (t == absl::InfinitePast() || t == absl::InfiniteFuture() ||
       ASN1_TIME_set(field, absl::ToTimeT(t)) == nullptr) {
-    return OpenSslError(absl::StatusCode::kInvalidArgument,
-                        absl::StrCat("certificate ", what, " ", absl::FormatTime(t),
-                                     " cannot be represented"));
+    return OpenSslError(
+        absl::StatusCode::kInvalidArgument,
+        absl::StrCat("certificate ", what, " ", absl::FormatTime(t), " cannot be represented"));
   }
   return absl::OkStatus();
 }
@@ -301,8 +300,7 @@ absl::StatusOr<std::string> ParseIpAddress(const std::string& ip) {
 
 absl::Status PushGeneralName(GENERAL_NAMES* names, int type, std::string_view bytes) {
   OsslPtr<ASN1_STRING> value(type == GEN_DNS ? ASN1_IA5STRING_new() : ASN1_OCTET_STRING_new());
-  if (!value ||
-      ASN1_STRING_set(value.get(), bytes.data(), static_cast<int>(bytes.size())) != 1) {
+  if (!value || ASN1_STRING_set(value.get(), bytes.data(), static_cast<int>(bytes.size())) != 1) {
     return OpenSslInternal("cannot build a subjectAltName entry");
   }
   OsslPtr<GENERAL_NAME> name(GENERAL_NAME_new());
@@ -414,8 +412,8 @@ absl::StatusOr<CertificateAndKey> CreateCertificateAuthority(const CaOptions& op
   const absl::Time now = absl::Now();
   // Back-dated a minute so a peer whose clock lags slightly still accepts it.
   SPOOR_ASSIGN_OR_RETURN(OsslPtr<X509> cert,
-                         NewCertificate(key.get(), name.get(), name.get(),
-                                        now - absl::Minutes(1), now + options.validity));
+                         NewCertificate(key.get(), name.get(), name.get(), now - absl::Minutes(1),
+                                        now + options.validity));
 
   X509V3_CTX ctx{};
   X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
@@ -472,10 +470,9 @@ absl::StatusOr<CertificateAndKey> IssueCertificate(const CertificateAndKey& ca,
   } else {
     not_after = not_before + options.validity;
   }
-  SPOOR_ASSIGN_OR_RETURN(
-      OsslPtr<X509> cert,
-      NewCertificate(key.get(), subject.get(), X509_get_subject_name(ca_cert.get()), not_before,
-                     not_after));
+  SPOOR_ASSIGN_OR_RETURN(OsslPtr<X509> cert, NewCertificate(key.get(), subject.get(),
+                                                            X509_get_subject_name(ca_cert.get()),
+                                                            not_before, not_after));
 
   X509V3_CTX ctx{};
   X509V3_set_ctx(&ctx, ca_cert.get(), cert.get(), nullptr, nullptr, 0);
@@ -483,8 +480,7 @@ absl::StatusOr<CertificateAndKey> IssueCertificate(const CertificateAndKey& ca,
   SPOOR_RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_basic_constraints, "critical,CA:FALSE"));
   // ECDSA keys sign; they cannot encipher, so keyEncipherment would be a lie.
   SPOOR_RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_key_usage, "critical,digitalSignature"));
-  SPOOR_RETURN_IF_ERROR(
-      AddExtension(cert.get(), &ctx, NID_ext_key_usage, "serverAuth,clientAuth"));
+  SPOOR_RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_ext_key_usage, "serverAuth,clientAuth"));
   SPOOR_RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_subject_key_identifier, "hash"));
   // "always": fail loudly instead of silently omitting the extension.
   SPOOR_RETURN_IF_ERROR(

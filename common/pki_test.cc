@@ -134,8 +134,8 @@ struct SubjectAltNames {
 };
 
 SubjectAltNames ReadSubjectAltNames(X509* cert) {
-  OsslPtr<GENERAL_NAMES> names(static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  OsslPtr<GENERAL_NAMES> names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
   REQUIRE(names);
   SubjectAltNames out;
   for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
@@ -245,8 +245,7 @@ TEST_CASE("CreateCertificateAuthority rejects an empty consortium or non-positiv
           "[pki]") {
   CaOptions empty;
   empty.consortium = "";
-  CHECK(CreateCertificateAuthority(empty).status().code() ==
-        absl::StatusCode::kInvalidArgument);
+  CHECK(CreateCertificateAuthority(empty).status().code() == absl::StatusCode::kInvalidArgument);
   CaOptions zero;
   zero.validity = absl::ZeroDuration();
   CHECK(CreateCertificateAuthority(zero).status().code() == absl::StatusCode::kInvalidArgument);
@@ -286,8 +285,7 @@ TEST_CASE("IssueCertificate makes a leaf certificate with the expected extension
   CHECK(NameEntry(cert.get(), NID_commonName) == "node-1");
   CHECK(NameEntry(cert.get(), NID_organizationName) == "St Elsewhere Hospital");
   CHECK(NameEntry(cert.get(), NID_organizationalUnitName) == "node");
-  CHECK(X509_NAME_cmp(X509_get_issuer_name(cert.get()), X509_get_subject_name(ca_cert.get())) ==
-        0);
+  CHECK(X509_NAME_cmp(X509_get_issuer_name(cert.get()), X509_get_subject_name(ca_cert.get())) == 0);
   CHECK(X509_check_issued(ca_cert.get(), cert.get()) == X509_V_OK);
   CHECK(X509_verify(cert.get(), X509_get0_pubkey(ca_cert.get())) == 1);
   CHECK(X509_get_signature_nid(cert.get()) == NID_ecdsa_with_SHA256);
@@ -345,8 +343,7 @@ TEST_CASE("IssueCertificate puts the requested DNS names and IP addresses in sub
   std::string ipv6_loopback(16, '\0');
   ipv6_loopback[15] = 1;
   CHECK(san.ip_octets == std::set<std::string>{std::string("\x7f\x00\x00\x01", 4),
-                                               std::string("\x0a\x01\x02\x03", 4),
-                                               ipv6_loopback});
+                                               std::string("\x0a\x01\x02\x03", 4), ipv6_loopback});
   // And OpenSSL's own hostname/IP matching agrees.
   CHECK(X509_check_host(cert.get(), "coordinator.example.org", 0, 0, nullptr) == 1);
   CHECK(X509_check_host(cert.get(), "other.example.org", 0, 0, nullptr) != 1);
@@ -472,8 +469,8 @@ TEST_CASE("VerifyCertificate denies a certificate after it has expired", "[pki]"
   options.validity = absl::Hours(1);
   CertificateAndKey issued = Issue(ca, options);
   const absl::Time now = absl::Now();
-  CHECK(VerifyCertificate(ca.certificate_pem, issued.certificate_pem, now + absl::Minutes(30))
-            .ok());
+  CHECK(
+      VerifyCertificate(ca.certificate_pem, issued.certificate_pem, now + absl::Minutes(30)).ok());
   absl::Status status =
       VerifyCertificate(ca.certificate_pem, issued.certificate_pem, now + absl::Hours(2));
   CHECK(status.code() == absl::StatusCode::kPermissionDenied);
@@ -496,8 +493,8 @@ TEST_CASE("VerifyCertificate denies a certificate before its not_before", "[pki]
   absl::Status status = VerifyCertificate(ca.certificate_pem, issued.certificate_pem, absl::Now());
   CHECK(status.code() == absl::StatusCode::kPermissionDenied);
   CHECK_THAT(Message(status), Contains("not yet valid"));
-  CHECK(VerifyCertificate(ca.certificate_pem, issued.certificate_pem, start + absl::Minutes(1))
-            .ok());
+  CHECK(
+      VerifyCertificate(ca.certificate_pem, issued.certificate_pem, start + absl::Minutes(1)).ok());
   CHECK(VerifyCertificate(ca.certificate_pem, issued.certificate_pem, start + absl::Hours(2))
             .code() == absl::StatusCode::kPermissionDenied);
 }

@@ -29,8 +29,7 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   }
 
   std::unique_ptr<CoordinatorServer> server(new CoordinatorServer());
-  SPOOR_ASSIGN_OR_RETURN(server->store_,
-                         OpenSqliteJobStore(config.data_dir + "/jobs.db"));
+  SPOOR_ASSIGN_OR_RETURN(server->store_, OpenSqliteJobStore(config.data_dir + "/jobs.db"));
   JobManagerOptions options;
   options.node_timeout = config.node_timeout;
   options.heartbeat_interval = config.heartbeat_interval;
@@ -61,15 +60,14 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || port == 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", config.listen,
-        "; is another process using the port? Change `listen` in the config"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", config.listen,
+                     "; is another process using the port? Change `listen` in the config"));
   }
   std::string host = config.listen.substr(0, config.listen.rfind(':'));
   if (host == "0.0.0.0" || host == "[::]") host = "127.0.0.1";
   server->address_ = absl::StrCat(host, ":", port);
-  SPOOR_RETURN_IF_ERROR(
-      WriteFileAtomically(config.data_dir + "/address", server->address_ + "\n"));
+  SPOOR_RETURN_IF_ERROR(WriteFileAtomically(config.data_dir + "/address", server->address_ + "\n"));
 
   CoordinatorServer* raw = server.get();
   server->ticker_ = std::thread([raw] {

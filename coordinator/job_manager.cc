@@ -89,8 +89,9 @@ absl::Status JobManager::Recover() {
         continue;
       }
       UpdateProgress(it->second);
-      LogInfo("resumed job ", id, " at round ", it->second.job.round(), "; its tasks go out again as ",
-              it->second.job.participants_size(), " node(s) attach");
+      LogInfo("resumed job ", id, " at round ", it->second.job.round(),
+              "; its tasks go out again as ", it->second.job.participants_size(),
+              " node(s) attach");
     }
   }
   Apply(effects);
@@ -121,8 +122,8 @@ uint64_t JobManager::AttachNode(const std::string& organisation, const v1::NodeH
       effects.sends.emplace_back(sink, std::move(message));
     }
   }
-  LogInfo("node ", hello.node_id(), " (", organisation, ") attached with ",
-          hello.datasets_size(), " dataset(s); re-sent ", effects.sends.size(), " task(s)");
+  LogInfo("node ", hello.node_id(), " (", organisation, ") attached with ", hello.datasets_size(),
+          " dataset(s); re-sent ", effects.sends.size(), " task(s)");
   Apply(effects);
   return session;
 }
@@ -174,9 +175,9 @@ absl::StatusOr<v1::Job> JobManager::Submit(const v1::Requester& requester,
                                            const v1::JobSpec& spec) {
   const Algorithm* algorithm = algorithms_.Find(spec.algorithm());
   if (algorithm == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unknown algorithm '", spec.algorithm(), "'; known: ",
-        absl::StrJoin(algorithms_.Names(), ", ")));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown algorithm '", spec.algorithm(),
+                     "'; known: ", absl::StrJoin(algorithms_.Names(), ", ")));
   }
   if (spec.dataset().empty()) {
     return absl::InvalidArgumentError("no dataset given; pass --dataset NAME");

@@ -140,8 +140,8 @@ class JobManager {
   void Dispatch(ActiveJob& active, Effects& effects) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   v1::Task MakeTask(const ActiveJob& active, const std::string& node_id) const;
   void AdvanceIfComplete(ActiveJob& active, Effects& effects) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Finish(ActiveJob& active, v1::JobState state, const std::string& reason,
-              Effects& effects) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Finish(ActiveJob& active, v1::JobState state, const std::string& reason, Effects& effects)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Save(const ActiveJob& active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Touch(v1::Job& job) const;
   void UpdateProgress(ActiveJob& active) const;

@@ -1,7 +1,6 @@
 #include "coordinator/job_manager.h"
 
 #include <catch2/catch.hpp>
-
 #include <deque>
 #include <filesystem>
 #include <random>
@@ -39,9 +38,7 @@ class RecordingSink final : public NodeSink {
 class ThreeRounds final : public Algorithm {
  public:
   const char* name() const override { return "three_rounds"; }
-  absl::Status ValidateParameters(const v1::Parameters&) const override {
-    return absl::OkStatus();
-  }
+  absl::Status ValidateParameters(const v1::Parameters&) const override { return absl::OkStatus(); }
   absl::StatusOr<v1::Aggregate> Local(const LocalRequest&) const override {
     return v1::Aggregate();
   }
@@ -181,8 +178,7 @@ TEST_CASE("a refusal fails the job with the node and rule, not the value", "[job
   CHECK_THAT(failed.failure_reason(), Catch::Contains("min_records"));
 }
 
-TEST_CASE("submit refuses unknown algorithms, missing datasets and absent nodes",
-          "[job_manager]") {
+TEST_CASE("submit refuses unknown algorithms, missing datasets and absent nodes", "[job_manager]") {
   Fixture f;
   CHECK(absl::IsFailedPrecondition(f.manager->Submit(f.requester, f.Spec()).status()));
   f.Attach("a");
@@ -353,8 +349,7 @@ TEST_CASE("a restarted manager resumes running jobs at their round", "[job_manag
   CHECK(g.manager->GetJob(job_id)->state() == v1::JOB_STATE_SUCCEEDED);
 }
 
-TEST_CASE("a recovered job whose nodes never return fails after node_timeout",
-          "[job_manager]") {
+TEST_CASE("a recovered job whose nodes never return fails after node_timeout", "[job_manager]") {
   std::unique_ptr<JobStore> store = MakeMemoryJobStore();
   std::string job_id;
   {

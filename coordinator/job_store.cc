@@ -76,10 +76,10 @@ class SqliteJobStore final : public JobStore {
     }
     SPOOR_RETURN_IF_ERROR(Exec(kSchema));
     SPOOR_RETURN_IF_ERROR(Exec(absl::StrCat("PRAGMA user_version=", kSchemaVersion)));
-    SPOOR_RETURN_IF_ERROR(Prepare(
-        "INSERT OR REPLACE INTO jobs(job_id, created_at, state, job, round_state) "
-        "VALUES (?, ?, ?, ?, ?)",
-        save_job_));
+    SPOOR_RETURN_IF_ERROR(
+        Prepare("INSERT OR REPLACE INTO jobs(job_id, created_at, state, job, round_state) "
+                "VALUES (?, ?, ?, ?, ?)",
+                save_job_));
     return absl::OkStatus();
   }
 
@@ -109,8 +109,8 @@ class SqliteJobStore final : public JobStore {
     std::vector<StoredJob> jobs;
     {
       Statement st;
-      SPOOR_RETURN_IF_ERROR(Prepare(
-          "SELECT job, round_state FROM jobs WHERE state = ? ORDER BY created_at", st));
+      SPOOR_RETURN_IF_ERROR(
+          Prepare("SELECT job, round_state FROM jobs WHERE state = ? ORDER BY created_at", st));
       sqlite3_bind_int(st.get(), 1, v1::JOB_STATE_RUNNING);
       while (sqlite3_step(st.get()) == SQLITE_ROW) {
         StoredJob stored;
@@ -154,8 +154,7 @@ class SqliteJobStore final : public JobStore {
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
       std::string message = error ? error : "unknown error";
       sqlite3_free(error);
-      return absl::FailedPreconditionError(
-          absl::StrCat("job store ", path_, ": ", message));
+      return absl::FailedPreconditionError(absl::StrCat("job store ", path_, ": ", message));
     }
     return absl::OkStatus();
   }
@@ -241,14 +240,15 @@ class MemoryJobStore final : public JobStore {
 
 absl::StatusOr<std::unique_ptr<JobStore>> OpenSqliteJobStore(const std::string& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close_v2(db);
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot open job store ", path, ": ", message, "; check that data_dir exists and is writable"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot open job store ", path, ": ", message,
+                     "; check that data_dir exists and is writable"));
   }
   auto store = std::make_unique<SqliteJobStore>(db, path);
   SPOOR_RETURN_IF_ERROR(store->Init());

@@ -1,7 +1,6 @@
 #include "coordinator/job_store.h"
 
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <random>
 

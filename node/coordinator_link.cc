@@ -21,8 +21,7 @@ CoordinatorLink::CoordinatorLink(LinkOptions options,
       hello_(std::move(hello)),
       executor_(executor) {}
 
-absl::Duration CoordinatorLink::BackoffDelay(const LinkOptions& options, int attempt,
-                                             double unit) {
+absl::Duration CoordinatorLink::BackoffDelay(const LinkOptions& options, int attempt, double unit) {
   absl::Duration d = options.initial_backoff;
   for (int i = 0; i < attempt && d < options.max_backoff; ++i) d *= 2;
   d = std::min(d, options.max_backoff);
@@ -138,8 +137,8 @@ bool CoordinatorLink::ServeOnce(v1::NodeLink::Stub& stub) {
     if (stopping_) return welcomed;
   }
   if (!status.ok()) {
-    LogWarning("connection to coordinator ", options_.coordinator, " ended: ",
-               status.error_message());
+    LogWarning("connection to coordinator ", options_.coordinator,
+               " ended: ", status.error_message());
   } else {
     LogWarning("coordinator ", options_.coordinator, " closed the connection");
   }

@@ -19,8 +19,7 @@ constexpr int64_t kMaxLimit = 1'000'000'000;
 absl::StatusOr<DisclosureRules> ReadDisclosureRules(const ConfigTable& table) {
   SPOOR_RETURN_IF_ERROR(table.CheckKnownKeys(
       {"min_records", "min_cell_count", "max_parameter_fraction", "max_levels", "min_sites",
-       "allow_event_time_sums", "allow_extremes", "allow_quantiles",
-       "min_time_bin"}));
+       "allow_event_time_sums", "allow_extremes", "allow_quantiles", "min_time_bin"}));
   const DisclosureRules defaults;
   DisclosureRules rules;
   SPOOR_ASSIGN_OR_RETURN(rules.min_records,
@@ -66,8 +65,8 @@ absl::StatusOr<DisclosureRules> ReadDisclosureRules(const ConfigTable& table) {
 
 absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
   SPOOR_ASSIGN_OR_RETURN(ConfigTable root, LoadConfig(path));
-  SPOOR_RETURN_IF_ERROR(root.CheckKnownKeys(
-      {"name", "coordinator", "data_dir", "tls", "disclosure", "datasets"}));
+  SPOOR_RETURN_IF_ERROR(
+      root.CheckKnownKeys({"name", "coordinator", "data_dir", "tls", "disclosure", "datasets"}));
   NodeConfig config;
   SPOOR_ASSIGN_OR_RETURN(config.name, root.RequiredString("name"));
   SPOOR_ASSIGN_OR_RETURN(config.coordinator, root.RequiredString("coordinator"));
@@ -80,8 +79,8 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
 
   SPOOR_ASSIGN_OR_RETURN(std::vector<ConfigTable> datasets, root.TableArray("datasets"));
   if (datasets.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": no [[datasets]] configured; add one with name and path"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": no [[datasets]] configured; add one with name and path"));
   }
   absl::flat_hash_set<std::string> names;
   for (const ConfigTable& table : datasets) {
@@ -91,9 +90,9 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
     SPOOR_ASSIGN_OR_RETURN(dataset.path, table.RequiredString("path"));
     dataset.path = ResolveRelativeTo(path, dataset.path);
     if (!names.insert(dataset.name).second) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          table.file(), ":", table.LineOf("name"), ": dataset '", dataset.name,
-          "' is declared twice; dataset names must be unique"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(table.file(), ":", table.LineOf("name"), ": dataset '", dataset.name,
+                       "' is declared twice; dataset names must be unique"));
     }
     config.datasets.push_back(std::move(dataset));
   }

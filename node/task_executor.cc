@@ -11,23 +11,35 @@ constexpr size_t kRememberedResults = 1024;
 
 const char* PayloadName(const v1::Block& block) {
   switch (block.payload_case()) {
-    case v1::Block::kCountTable: return "count_table";
-    case v1::Block::kVector: return "vector";
-    case v1::Block::kMatrix: return "matrix";
-    case v1::Block::kHistogram: return "histogram";
-    case v1::Block::kLevels: return "levels";
-    default: return "none";
+    case v1::Block::kCountTable:
+      return "count_table";
+    case v1::Block::kVector:
+      return "vector";
+    case v1::Block::kMatrix:
+      return "matrix";
+    case v1::Block::kHistogram:
+      return "histogram";
+    case v1::Block::kLevels:
+      return "levels";
+    default:
+      return "none";
   }
 }
 
 int64_t PayloadSize(const v1::Block& block) {
   switch (block.payload_case()) {
-    case v1::Block::kCountTable: return block.count_table().counts_size();
-    case v1::Block::kVector: return block.vector().values_size();
-    case v1::Block::kMatrix: return block.matrix().upper_size();
-    case v1::Block::kHistogram: return block.histogram().counts_size();
-    case v1::Block::kLevels: return block.levels().values_size();
-    default: return 0;
+    case v1::Block::kCountTable:
+      return block.count_table().counts_size();
+    case v1::Block::kVector:
+      return block.vector().values_size();
+    case v1::Block::kMatrix:
+      return block.matrix().upper_size();
+    case v1::Block::kHistogram:
+      return block.histogram().counts_size();
+    case v1::Block::kLevels:
+      return block.levels().values_size();
+    default:
+      return 0;
   }
 }
 
@@ -136,15 +148,14 @@ v1::TaskResult TaskExecutor::Run(const v1::Task& task) {
                       {"values", PayloadSize(block)}});
   }
   std::string bytes = aggregate->SerializeAsString();
-  fields["released"] = {{"blocks", std::move(blocks)},
-                        {"bytes", bytes.size()},
-                        {"sha256", Sha256Hex(bytes)}};
+  fields["released"] = {
+      {"blocks", std::move(blocks)}, {"bytes", bytes.size()}, {"sha256", Sha256Hex(bytes)}};
   // Fail closed: nothing leaves the node unless its release is on record.
   absl::Status audited = audit_.Append("task_released", fields);
   if (!audited.ok()) {
     LogError("audit log: ", audited.message());
-    return ErrorResult(task, absl::UnavailableError(
-                                 "the node cannot write its audit log; nothing was released"));
+    return ErrorResult(
+        task, absl::UnavailableError("the node cannot write its audit log; nothing was released"));
   }
   *result.mutable_aggregate() = *std::move(aggregate);
   return result;

@@ -2,7 +2,6 @@
 // each serving one site of the R reference data in tests/reference/, checked
 // against R's numbers for the pooled data.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <fstream>
 

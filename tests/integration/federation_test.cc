@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -23,10 +22,11 @@ namespace spoor::testing {
 namespace {
 
 std::vector<std::string> ThreeHospitals(const Scratch& dir, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args = {"sandbox", "start", "--dir", dir.path(),
-                                   "--node", "hospital-a=" + ExampleCsv("a"),
-                                   "--node", "hospital-b=" + ExampleCsv("b"),
-                                   "--node", "hospital-c=" + ExampleCsv("c")};
+  std::vector<std::string> args = {"sandbox", "start",
+                                   "--dir",   dir.path(),
+                                   "--node",  "hospital-a=" + ExampleCsv("a"),
+                                   "--node",  "hospital-b=" + ExampleCsv("b"),
+                                   "--node",  "hospital-c=" + ExampleCsv("c")};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
@@ -241,8 +241,8 @@ TEST_CASE("a node that restarts mid-job gets its task again and the job complete
       Client(dir, {"summary", "--dataset", "cohort", "--vars", "age", "--json"}), dir / "r.json");
   REQUIRE(Eventually(10, [&] { return !RunningJobId(dir).empty(); }));
   ::kill(b, SIGKILL);
-  pid_t restarted = StartSpoor({"node", "--config", dir / "nodes/hospital-b.toml"},
-                               dir / "logs/hospital-b.log");
+  pid_t restarted =
+      StartSpoor({"node", "--config", dir / "nodes/hospital-b.toml"}, dir / "logs/hospital-b.log");
   int code = WaitExit(researcher);
   CHECK(code == 0);
   CHECK_THAT(*ReadFile(dir / "r.json"), Catch::Contains("\"variables\""));
@@ -256,9 +256,9 @@ TEST_CASE("a coordinator killed and restarted resumes the job; no node computes 
   REQUIRE(RunSpoor(ThreeHospitals(dir)).exit_code == 0);
   pid_t b = SandboxPid(dir.path(), "hospital-b");
   ::kill(b, SIGSTOP);
-  pid_t researcher = StartSpoor(
-      Client(dir, {"summary", "--dataset", "cohort", "--vars", "age,bmi", "--json"}),
-      dir / "r.json");
+  pid_t researcher =
+      StartSpoor(Client(dir, {"summary", "--dataset", "cohort", "--vars", "age,bmi", "--json"}),
+                 dir / "r.json");
   std::string job_id;
   REQUIRE(Eventually(10, [&] { return !(job_id = RunningJobId(dir)).empty(); }));
   // Wait until a and c have answered (their releases are audited).
@@ -309,10 +309,12 @@ TEST_CASE("certificates from another CA and the wrong role are refused", "[integ
   REQUIRE(RunSpoor(ThreeHospitals(dir)).exit_code == 0);
   // A second consortium's researcher, trusting our CA for the server.
   REQUIRE(RunSpoor({"pki", "init", "--dir", dir / "other"}).exit_code == 0);
-  REQUIRE(RunSpoor({"pki", "issue", "--dir", dir / "other", "--name", "mallory", "--org", "Elsewhere",
-                    "--role", "researcher"}).exit_code == 0);
+  REQUIRE(RunSpoor({"pki", "issue", "--dir", dir / "other", "--name", "mallory", "--org",
+                    "Elsewhere", "--role", "researcher"})
+              .exit_code == 0);
   // It trusts our coordinator, but our CA never issued its certificate.
-  auto stranger = Stub(dir, dir / "pki/ca.crt", dir / "other/mallory.crt", dir / "other/mallory.key");
+  auto stranger =
+      Stub(dir, dir / "pki/ca.crt", dir / "other/mallory.crt", dir / "other/mallory.key");
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   v1::ListNodesResponse response;
@@ -337,7 +339,8 @@ TEST_CASE("certificates from another CA and the wrong role are refused", "[integ
                      "\"\nkey = \"" + dir / "other/mallory-node.key" +
                      "\"\n[[datasets]]\nname = \"cohort\"\npath = \"" + ExampleCsv("a") + "\"\n";
   REQUIRE(RunSpoor({"pki", "issue", "--dir", dir / "other", "--name", "mallory-node", "--org",
-                    "Elsewhere", "--role", "node"}).exit_code == 0);
+                    "Elsewhere", "--role", "node"})
+              .exit_code == 0);
   toml = std::regex_replace(toml, std::regex("name = \"mallory\""), "name = \"mallory-node\"");
   REQUIRE(WriteFileAtomically(dir / "mallory.toml", toml).ok());
   pid_t intruder = StartSpoor({"node", "--config", dir / "mallory.toml"}, dir / "mallory.log");

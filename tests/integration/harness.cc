@@ -92,8 +92,8 @@ int WaitExit(pid_t pid) {
 }
 
 Scratch::Scratch() {
-  path_ = (fs::temp_directory_path() / ("spoor-it-" + std::to_string(std::random_device{}())))
-              .string();
+  path_ =
+      (fs::temp_directory_path() / ("spoor-it-" + std::to_string(std::random_device{}()))).string();
   fs::create_directories(path_);
 }
 
@@ -123,10 +123,11 @@ std::string ReferenceFile(const std::string& file) {
 
 void StartReferenceSites(const Scratch& dir, const std::string& prefix,
                          const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {"sandbox", "start", "--dir", dir.path(), "--node",
-                                   "site-1=" + ReferenceFile(prefix + "_site1.csv"), "--node",
-                                   "site-2=" + ReferenceFile(prefix + "_site2.csv"), "--node",
-                                   "site-3=" + ReferenceFile(prefix + "_site3.csv")};
+  std::vector<std::string> args = {"sandbox", "start",
+                                   "--dir",   dir.path(),
+                                   "--node",  "site-1=" + ReferenceFile(prefix + "_site1.csv"),
+                                   "--node",  "site-2=" + ReferenceFile(prefix + "_site2.csv"),
+                                   "--node",  "site-3=" + ReferenceFile(prefix + "_site3.csv")};
   args.insert(args.end(), extra.begin(), extra.end());
   RunResult start = RunSpoor(args);
   INFO(start.err);

@@ -4,7 +4,6 @@
 // are GPL-3 and stay outside this repository; without ../shared/datashield
 // these tests say so and pass without checking anything.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 
 #include "tests/integration/harness.h"
@@ -12,9 +11,7 @@
 namespace spoor::testing {
 namespace {
 
-std::string PeerDir() {
-  return std::string(SPOOR_SOURCE_DIR) + "/../shared/datashield";
-}
+std::string PeerDir() { return std::string(SPOOR_SOURCE_DIR) + "/../shared/datashield"; }
 
 bool HavePeerData() {
   if (std::filesystem::exists(PeerDir() + "/CNSIM1.csv")) return true;
@@ -73,9 +70,9 @@ TEST_CASE("DataSHIELD CNSIM: ds.mean, ds.glm and ds.glmSLMA values", "[peer]") {
   CHECK(RelativeDifference(Term(gaussian, "LAB_TRIG")["std_error"], 0.007754159) <= 1e-6);
 
   // test-smk-ds.glm-binomial.R: GENDER is a factor there (D$GENDER1).
-  nlohmann::json binomial = Run(
-      dir, {"glm", "--dataset", "cohort", "--formula",
-            "DIS_DIAB ~ factor(GENDER)*PM_BMI_CONTINUOUS + LAB_HDL", "--family", "binomial"});
+  nlohmann::json binomial =
+      Run(dir, {"glm", "--dataset", "cohort", "--formula",
+                "DIS_DIAB ~ factor(GENDER)*PM_BMI_CONTINUOUS + LAB_HDL", "--family", "binomial"});
   CHECK(binomial["n"] == 7485);
   CHECK(binomial["df_residual"] == 7480);
   CHECK(RelativeDifference(binomial["deviance"], 1036.031361) <= 1e-9);
@@ -86,8 +83,8 @@ TEST_CASE("DataSHIELD CNSIM: ds.mean, ds.glm and ds.glmSLMA values", "[peer]") {
 
   // test-smk-ds.glmSLMA.R: per-study gaussian fits (asserted to 1e-3) and
   // the fixed-effect pooling R computes from them (EXPECTED.md §3).
-  nlohmann::json meta = Run(dir, {"meta", "--dataset", "cohort", "--formula",
-                                  "LAB_TSC ~ LAB_TRIG", "--family", "gaussian"});
+  nlohmann::json meta = Run(dir, {"meta", "--dataset", "cohort", "--formula", "LAB_TSC ~ LAB_TRIG",
+                                  "--family", "gaussian"});
   const nlohmann::json& slope = meta["terms"][1];
   REQUIRE(slope["term"] == "LAB_TRIG");
   CHECK(RelativeDifference(slope["sites"][0]["estimate"], 0.08763498) <= 1e-7);
@@ -103,8 +100,8 @@ TEST_CASE("DataSHIELD SURVIVAL_EXPAND: ds.glm poisson values", "[peer]") {
   StartPeerSites(dir, "SURVIVAL_EXPAND_WITH_MISSING");
   // test-smk-ds.glm-poisson.R: N 6299, deviance 3522.598 (tol 1e-5), df 6296.
   nlohmann::json poisson =
-      Run(dir, {"glm", "--dataset", "cohort", "--formula", "survtime ~ 1 + time.id + factor(female)",
-                "--family", "poisson"});
+      Run(dir, {"glm", "--dataset", "cohort", "--formula",
+                "survtime ~ 1 + time.id + factor(female)", "--family", "poisson"});
   CHECK(poisson["n"] == 6299);
   CHECK(poisson["df_residual"] == 6296);
   CHECK(RelativeDifference(poisson["deviance"], 3522.59809) <= 1e-8);

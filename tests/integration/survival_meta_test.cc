@@ -2,7 +2,6 @@
 // over three sandbox nodes serving the R reference sites, checked against
 // R's numbers in tests/reference/.
 #include <catch2/catch.hpp>
-
 #include <fstream>
 
 #include "tests/integration/harness.h"
@@ -67,8 +66,7 @@ TEST_CASE("spoor cox equals R's coxph, by site and pooled where the nodes allow 
   CHECK(refused.out.empty());
   CHECK_THAT(refused.err, Catch::Contains("event_time_sums") && Catch::Contains("site-"));
 
-  RunResult table =
-      RunSpoor(ClientArgs(dir, {"cox", "--dataset", "cohort", "--formula", formula}));
+  RunResult table = RunSpoor(ClientArgs(dir, {"cox", "--dataset", "cohort", "--formula", formula}));
   REQUIRE(table.exit_code == 0);
   CHECK_THAT(table.out, Catch::Contains("exp(coef)") && Catch::Contains("sexM") &&
                             Catch::Contains("Score (logrank) test"));
