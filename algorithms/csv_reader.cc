@@ -404,6 +404,12 @@ absl::StatusOr<DataFrame> Parser::Run() {
 
 }  // namespace
 
+bool IsMissingField(std::string_view text) { return IsMissing(text); }
+
+bool ParseNumberField(std::string_view text, double& out) {
+  return !text.empty() && ParseNumber(text, out);
+}
+
 absl::StatusOr<DataFrame> ParseCsv(std::string_view text, std::string_view source_name) {
   return Parser(text, source_name).Run();
 }

@@ -42,6 +42,12 @@ absl::StatusOr<DataFrame> ParseCsv(std::string_view text, std::string_view sourc
 // Reads and parses the file at `path`.
 absl::StatusOr<DataFrame> ReadCsvFile(const std::string& path);
 
+// The field rules above, for other sources that must read text the same way
+// (SQL text columns): whether `text` is missing (empty or NA), and whether it
+// is in full a finite decimal number (then stored in `out`).
+bool IsMissingField(std::string_view text);
+bool ParseNumberField(std::string_view text, double& out);
+
 }  // namespace spoor
 
 #endif  // SPOOR_ALGORITHMS_CSV_READER_H_
