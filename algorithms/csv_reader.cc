@@ -1,7 +1,13 @@
 #include "algorithms/csv_reader.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -24,15 +30,27 @@
 namespace spoor {
 namespace {
 
-// Design: the whole text is parsed in one pass over a string_view. Fields are
-// views into the text; only quoted fields containing "" escapes are copied
-// into a reused scratch buffer (and into `Parser::owned_` if they become a
-// categorical level). Every column starts out numeric and parses each field
-// with std::from_chars as it is read. On the first non-missing field that is
-// not a finite number, the column switches to categorical: the rows read so
-// far are re-walked for that column alone (they were already validated) to
-// recover their strings, and parsing continues in string mode. A column thus
-// costs at most one extra pass, and only if it turns categorical late.
+// Design: input arrives in chunks (the file through one reused buffer, so a
+// load never holds the file's text beside its columns, and a huge file costs
+// its columns plus one buffer). Records are read in two phases: first every
+// field of a record as a view into the chunk (escaped fields unescaped into a
+// per-field scratch string), then, once the record is known to be complete,
+// its fields are committed to the columns. A record cut by the end of a chunk
+// is carried over to the start of the next one; a record longer than the
+// buffer grows it.
+//
+// Every column starts out numeric and parses each field as it is committed.
+// On the first non-missing field that is not a finite number, the column
+// switches to categorical: the records read so far are read again (the
+// text, or the file from the first data byte) for that column alone to
+// recover their strings. A column thus costs at most one extra pass, and only
+// if it turns categorical late.
+//
+// Blank lines: in a file with several columns a blank line is a field-count
+// error, unless only blank lines follow it (trailing blank lines are
+// ignored); in a one-column file it is a missing value, again unless only
+// blank lines follow. So a blank line is held back until the next record
+// decides what it is.
 
 // Characters that end the fast scan of an unquoted field.
 constexpr std::array<bool, 256> MakeSpecialTable() {
@@ -195,6 +213,185 @@ inline bool ParseNumber(std::string_view text, double& out) {
   return ec == std::errc() && ptr == end && std::isfinite(out);
 }
 
+// Where the bytes come from: a text in memory or an open file. Both can be
+// read again from an offset, for the re-read of a late categorical column.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Copies up to `n` bytes at `offset` into `out`; 0 at the end.
+  virtual absl::StatusOr<size_t> ReadAt(uint64_t offset, char* out, size_t n) = 0;
+  // Total size if known (a hint for reserving columns), else 0.
+  virtual uint64_t size_hint() const = 0;
+};
+
+class TextSource : public ByteSource {
+ public:
+  explicit TextSource(std::string_view text) : text_(text) {}
+  absl::StatusOr<size_t> ReadAt(uint64_t offset, char* out, size_t n) override {
+    if (offset >= text_.size()) return 0;
+    n = std::min<size_t>(n, text_.size() - offset);
+    std::memcpy(out, text_.data() + offset, n);
+    return n;
+  }
+  uint64_t size_hint() const override { return text_.size(); }
+
+ private:
+  std::string_view text_;
+};
+
+class FileSource : public ByteSource {
+ public:
+  FileSource(int fd, uint64_t size, std::string_view path) : fd_(fd), size_(size), path_(path) {}
+  absl::StatusOr<size_t> ReadAt(uint64_t offset, char* out, size_t n) override {
+    size_t done = 0;
+    while (done < n) {
+      const ssize_t got = ::pread(fd_, out + done, n - done, static_cast<off_t>(offset + done));
+      if (got < 0) {
+        if (errno == EINTR) continue;
+        return absl::UnavailableError(
+            absl::StrCat("cannot read ", AsAbsl(path_), ": ", std::strerror(errno)));
+      }
+      if (got == 0) break;
+      done += static_cast<size_t>(got);
+    }
+    return done;
+  }
+  uint64_t size_hint() const override { return size_; }
+
+ private:
+  int fd_;
+  uint64_t size_;
+  std::string_view path_;
+};
+
+// One record's fields, valid until the next record is read.
+struct Record {
+  std::vector<Field> fields;
+  size_t line = 0;  // 1-based line where the record starts
+  bool blank = false;
+};
+
+// Reads complete records from a ByteSource chunk by chunk.
+class RecordReader {
+ public:
+  RecordReader(ByteSource& source, uint64_t offset, size_t line, size_t chunk_bytes)
+      : source_(source), offset_(offset), line_(line), buffer_(std::max<size_t>(chunk_bytes, 1)) {}
+
+  // The next complete record in `record`; false at the end of the input.
+  // `error` is set (and false returned) for a malformed record; it names the
+  // line and field, never content.
+  bool Next(Record& record, Term& error, size_t& error_field);
+
+  // Input bytes consumed by the records returned so far.
+  uint64_t consumed() const { return offset_ - trimmed_ - static_cast<uint64_t>(end_ - p_); }
+  // The line the next record starts on.
+  size_t line() const { return line_; }
+  // Why the input could not be read, after Next returned false.
+  absl::Status status() const { return status_; }
+
+ private:
+  bool Fill();  // carries the unread tail over and reads more; false at end
+  // Reads one record at p_; false (p_ unchanged) when the chunk ends inside
+  // it and more input may follow.
+  enum class Outcome { kRecord, kNeedMore, kError };
+  Outcome ReadRecord(Record& record, Term& error, size_t& error_field);
+
+  ByteSource& source_;
+  uint64_t offset_;  // input offset of the byte after the buffer's content
+  size_t line_;
+  std::vector<char> buffer_;
+  const char* p_ = nullptr;
+  const char* end_ = nullptr;
+  bool at_end_ = false;              // the buffer holds the input's last byte
+  size_t trimmed_ = 0;               // line breaks cut from the input's end
+  std::deque<std::string> scratch_;  // one per field; growing keeps references valid
+  absl::Status status_;
+};
+
+bool RecordReader::Fill() {
+  if (at_end_) return false;
+  const size_t from = p_ == nullptr ? 0 : static_cast<size_t>(p_ - buffer_.data());
+  const size_t tail = p_ == nullptr ? 0 : static_cast<size_t>(end_ - p_);
+  if (tail == buffer_.size())
+    buffer_.resize(buffer_.size() * 2);  // a record longer than the buffer
+  if (tail > 0 && from > 0) std::memmove(buffer_.data(), buffer_.data() + from, tail);
+  size_t filled = tail;
+  while (filled < buffer_.size()) {
+    absl::StatusOr<size_t> got =
+        source_.ReadAt(offset_, buffer_.data() + filled, buffer_.size() - filled);
+    if (!got.ok()) {
+      status_ = got.status();
+      return false;
+    }
+    if (*got == 0) {
+      at_end_ = true;
+      break;
+    }
+    offset_ += *got;
+    filled += *got;
+  }
+  p_ = buffer_.data();
+  end_ = buffer_.data() + filled;
+  // Line breaks at the very end close the last record; they open no other.
+  if (at_end_) {
+    while (end_ > p_ && (end_[-1] == '\n' || end_[-1] == '\r')) {
+      --end_;
+      ++trimmed_;
+    }
+  }
+  return true;
+}
+
+RecordReader::Outcome RecordReader::ReadRecord(Record& record, Term& error, size_t& error_field) {
+  const char* p = p_;
+  size_t line = line_;
+  record.fields.clear();
+  record.line = line_;
+  Field field;
+  Term term;
+  do {
+    const size_t index = record.fields.size();
+    if (index >= scratch_.size()) scratch_.resize(index + 1);
+    term = ReadField(p, end_, line, scratch_[index], field);
+    if (term != Term::kComma && term != Term::kEndOfRecord) {
+      // Cut by the chunk's end, not malformed: an open quote, or a quote or
+      // CR whose next byte is in the next chunk.
+      if (!at_end_ && (term == Term::kUnterminated || p + 1 >= end_)) return Outcome::kNeedMore;
+      error = term;
+      error_field = index + 1;
+      return Outcome::kError;
+    }
+    record.fields.push_back(field);
+  } while (term == Term::kComma);
+  // A record that ends exactly at the chunk's end may go on in the next one.
+  if (p == end_ && !at_end_) return Outcome::kNeedMore;
+  record.blank = record.fields.size() == 1 && record.fields[0].value.empty() &&
+                 !record.fields[0].in_scratch && p > p_ && *p_ != '"';
+  p_ = p;
+  line_ = line;
+  return Outcome::kRecord;
+}
+
+bool RecordReader::Next(Record& record, Term& error, size_t& error_field) {
+  for (;;) {
+    if (p_ != nullptr && p_ < end_) {
+      switch (ReadRecord(record, error, error_field)) {
+        case Outcome::kRecord:
+          return true;
+        case Outcome::kError:
+          record.line = line_;
+          return false;
+        case Outcome::kNeedMore:
+          break;
+      }
+    } else if (at_end_) {
+      return false;
+    }
+    if (!Fill()) return false;
+    if (p_ == end_ && at_end_) return false;
+  }
+}
+
 // Accumulates one column while parsing.
 struct ColumnBuilder {
   std::string name;
@@ -203,35 +400,80 @@ struct ColumnBuilder {
   // Categorical mode: codes in order of first appearance, remapped to the
   // sorted level order at the end.
   std::vector<int32_t> codes;
+  std::deque<std::string> levels;  // stable addresses for the dictionary's keys
   absl::flat_hash_map<absl::string_view, int32_t> dictionary;
-  std::vector<absl::string_view> levels;
+
+  int32_t Code(std::string_view value) {
+    // A handful of levels (sex, smoking status) is faster to scan than to hash.
+    if (levels.size() <= 8) {
+      for (size_t i = 0; i < levels.size(); ++i) {
+        if (levels[i] == value) return static_cast<int32_t>(i);
+      }
+    } else {
+      auto it = dictionary.find(AsAbsl(value));
+      if (it != dictionary.end()) return it->second;
+    }
+    const auto code = static_cast<int32_t>(levels.size());
+    const std::string& level = levels.emplace_back(value);
+    dictionary.emplace(AsAbsl(level), code);
+    return code;
+  }
+  void AddCategorical(std::string_view value) {
+    codes.push_back(IsMissing(value) ? -1 : Code(value));
+  }
 };
+
+// Reserves room for `rows` values. Columns of millions of rows are written
+// once, front to back: transparent huge pages save most of the page faults
+// (a third of a load's time on a VM) where the kernel offers them on request.
+template <typename T>
+void ReserveColumn(std::vector<T>& values, size_t rows) {
+  values.reserve(rows);
+  constexpr uintptr_t kHugePage = 2 << 20;
+  const auto begin = reinterpret_cast<uintptr_t>(values.data());
+  const uintptr_t end = begin + values.capacity() * sizeof(T);
+  const uintptr_t aligned = (begin + kHugePage - 1) & ~(kHugePage - 1);
+  if (aligned + kHugePage <= end) {
+    ::madvise(reinterpret_cast<void*>(aligned), (end - aligned) & ~(kHugePage - 1),
+              MADV_HUGEPAGE);  // advice only: ignoring a failure is right
+  }
+}
 
 class Parser {
  public:
-  Parser(std::string_view text, std::string_view source) : text_(text), source_(source) {}
+  Parser(ByteSource& source, std::string_view source_name, size_t chunk_bytes)
+      : source_(source), source_name_(source_name), chunk_bytes_(chunk_bytes) {}
 
   absl::StatusOr<DataFrame> Run();
 
  private:
   absl::Status Error(size_t line, std::string_view message) const {
     return absl::InvalidArgumentError(
-        absl::StrCat(AsAbsl(source_), ":", line, ": ", AsAbsl(message)));
+        absl::StrCat(AsAbsl(source_name_), ":", line, ": ", AsAbsl(message)));
   }
   absl::Status FieldError(Term term, size_t line, size_t field_number) const;
+  absl::Status CountError(const Record& record) const {
+    return Error(record.line,
+                 absl::StrCat("expected ", columns_.size(), " fields as in the header, found ",
+                              record.fields.size()));
+  }
 
-  absl::Status ReadHeader(const char*& p, const char* end, size_t& line);
-  void AddCategorical(ColumnBuilder& column, const Field& field);
-  void SwitchToCategorical(size_t column_index, size_t rows_so_far);
+  absl::Status ReadHeader(RecordReader& reader);
+  // Appends the record's values; columns that must turn categorical because
+  // of it are listed in switches_.
+  void Commit(const Record& record);
+  void CommitMissingRow();
+  absl::Status SwitchToCategorical(size_t column_index);
   Column Finish(ColumnBuilder& column);
 
-  std::string_view text_;
-  std::string_view source_;
+  ByteSource& source_;
+  std::string_view source_name_;
+  size_t chunk_bytes_;
   std::vector<ColumnBuilder> columns_;
-  const char* data_start_ = nullptr;  // first byte after the header row
-  std::deque<std::string> owned_;     // unescaped level strings (stable addresses)
-  std::string scratch_;
-  std::string rewalk_scratch_;
+  uint64_t data_offset_ = 0;  // input offset of the first data record
+  size_t data_line_ = 2;      // its line
+  size_t rows_ = 0;
+  std::vector<size_t> switches_;
 };
 
 absl::Status Parser::FieldError(Term term, size_t line, size_t field_number) const {
@@ -248,69 +490,99 @@ absl::Status Parser::FieldError(Term term, size_t line, size_t field_number) con
   }
 }
 
-absl::Status Parser::ReadHeader(const char*& p, const char* end, size_t& line) {
-  const size_t record_line = line;
+absl::Status Parser::ReadHeader(RecordReader& reader) {
+  Record record;
+  Term term;
+  size_t field_number = 0;
+  // Blank lines before the header: an empty file if nothing else follows.
+  bool got;
+  while ((got = reader.Next(record, term, field_number)) && record.blank) {
+  }
+  SPOOR_RETURN_IF_ERROR(reader.status());
+  if (!got && field_number != 0) return FieldError(term, record.line, field_number);
+  if (!got) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(AsAbsl(source_name_), ": empty file; expected a header row"));
+  }
+  if (record.line != 1) return Error(1, "column 1 of the header has no name");
   absl::flat_hash_set<absl::string_view> seen;
-  Field field;
-  for (;;) {
-    Term term = ReadField(p, end, line, scratch_, field);
-    if (term != Term::kComma && term != Term::kEndOfRecord) {
-      return FieldError(term, record_line, columns_.size() + 1);
+  for (size_t i = 0; i < record.fields.size(); ++i) {
+    if (record.fields[i].value.empty()) {
+      return Error(record.line, absl::StrCat("column ", i + 1, " of the header has no name"));
     }
-    if (field.value.empty()) {
-      return Error(record_line,
-                   absl::StrCat("column ", columns_.size() + 1, " of the header has no name"));
-    }
-    ColumnBuilder& column = columns_.emplace_back();
-    column.name = std::string(field.value);
-    if (term == Term::kEndOfRecord) break;
+    columns_.emplace_back().name = std::string(record.fields[i].value);
   }
   for (const ColumnBuilder& column : columns_) {
     if (!seen.insert(column.name).second) {
-      return Error(record_line, absl::StrCat("duplicate column name '", column.name, "'"));
+      return Error(record.line, absl::StrCat("duplicate column name '", column.name, "'"));
     }
   }
+  data_offset_ = reader.consumed();
+  data_line_ = reader.line();
   return absl::OkStatus();
 }
 
-void Parser::AddCategorical(ColumnBuilder& column, const Field& field) {
-  if (IsMissing(field.value)) {
-    column.codes.push_back(-1);
-    return;
+void Parser::Commit(const Record& record) {
+  for (size_t index = 0; index < columns_.size(); ++index) {
+    ColumnBuilder& column = columns_[index];
+    const std::string_view value = record.fields[index].value;
+    if (!column.numeric) {
+      column.AddCategorical(value);
+      continue;
+    }
+    double number;
+    if (IsMissing(value)) {
+      column.numbers.push_back(std::numeric_limits<double>::quiet_NaN());
+    } else if (ParseNumber(value, number)) {
+      column.numbers.push_back(number);
+    } else {
+      switches_.push_back(index);
+      column.numbers.push_back(0);  // replaced when the column is read again
+    }
   }
-  const absl::string_view value = AsAbsl(field.value);
-  auto it = column.dictionary.find(value);
-  if (it != column.dictionary.end()) {
-    column.codes.push_back(it->second);
-    return;
-  }
-  absl::string_view key = value;
-  if (field.in_scratch) key = owned_.emplace_back(field.value);
-  const auto code = static_cast<int32_t>(column.levels.size());
-  column.dictionary.emplace(key, code);
-  column.levels.push_back(key);
-  column.codes.push_back(code);
 }
 
-void Parser::SwitchToCategorical(size_t column_index, size_t rows_so_far) {
+void Parser::CommitMissingRow() {
+  for (ColumnBuilder& column : columns_) {
+    if (column.numeric) {
+      column.numbers.push_back(std::numeric_limits<double>::quiet_NaN());
+    } else {
+      column.codes.push_back(-1);
+    }
+  }
+}
+
+absl::Status Parser::SwitchToCategorical(size_t column_index) {
   ColumnBuilder& column = columns_[column_index];
   column.numeric = false;
-  column.codes.reserve(column.numbers.capacity());
+  ReserveColumn(column.codes, column.numbers.capacity());
   std::vector<double>().swap(column.numbers);
-  // Re-walk the rows already accepted; they parsed cleanly the first time.
-  const char* p = data_start_;
-  const char* end = text_.data() + text_.size();
-  size_t line = 0;
-  Field field;
-  for (size_t row = 0; row < rows_so_far; ++row) {
-    size_t index = 0;
-    Term term;
-    do {
-      term = ReadField(p, end, line, rewalk_scratch_, field);
-      if (index == column_index) AddCategorical(column, field);
-      ++index;
-    } while (term == Term::kComma);
+  // Read the records accepted so far again, this column alone; they parsed
+  // cleanly the first time. Blank lines count as in the first pass.
+  RecordReader reader(source_, data_offset_, data_line_, chunk_bytes_);
+  Record record;
+  Term term;
+  size_t field_number = 0;
+  size_t pending_blanks = 0;
+  size_t rows = 0;
+  while (rows < rows_ && reader.Next(record, term, field_number)) {
+    if (record.blank && columns_.size() > 1) continue;  // only trailing ones were accepted
+    if (record.blank) {
+      ++pending_blanks;
+      continue;
+    }
+    for (; pending_blanks > 0 && rows < rows_; --pending_blanks, ++rows) column.codes.push_back(-1);
+    if (rows == rows_) break;
+    if (record.fields.size() != columns_.size()) break;  // not the records of the first pass
+    column.AddCategorical(record.fields[column_index].value);
+    ++rows;
   }
+  SPOOR_RETURN_IF_ERROR(reader.status());
+  if (rows != rows_) {
+    return absl::UnavailableError(
+        absl::StrCat(AsAbsl(source_name_), " changed while it was being read; try again"));
+  }
+  return absl::OkStatus();
 }
 
 Column Parser::Finish(ColumnBuilder& column) {
@@ -325,7 +597,7 @@ Column Parser::Finish(ColumnBuilder& column) {
   levels.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     remap[order[i]] = static_cast<int32_t>(i);
-    levels.emplace_back(column.levels[order[i]]);
+    levels.push_back(std::move(column.levels[order[i]]));
   }
   for (int32_t& code : column.codes) {
     if (code >= 0) code = remap[code];
@@ -334,71 +606,60 @@ Column Parser::Finish(ColumnBuilder& column) {
 }
 
 absl::StatusOr<DataFrame> Parser::Run() {
-  std::string_view text = text_;
-  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
-  // Fully empty lines at the very end are ignored.
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
-  if (text.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(AsAbsl(source_), ": empty file; expected a header row"));
-  }
-  text_ = text;
+  // A byte-order mark is skipped.
+  char bom[3];
+  SPOOR_ASSIGN_OR_RETURN(size_t got, source_.ReadAt(0, bom, sizeof(bom)));
+  const uint64_t start = got == 3 && std::memcmp(bom, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
 
-  const char* p = text.data();
-  const char* const end = text.data() + text.size();
-  size_t line = 1;
-  SPOOR_RETURN_IF_ERROR(ReadHeader(p, end, line));
-  data_start_ = p;
-  const size_t num_columns = columns_.size();
+  RecordReader reader(source_, start, 1, chunk_bytes_);
+  SPOOR_RETURN_IF_ERROR(ReadHeader(reader));
+  // Rows to reserve: estimated from the bytes per record of the first ones.
+  bool reserved = false;
+  const uint64_t size = source_.size_hint();
 
-  // Upper bound on the number of rows: one per remaining line break + 1.
-  const size_t max_rows = p == end ? 0 : static_cast<size_t>(std::count(p, end, '\n')) + 1;
-  for (ColumnBuilder& column : columns_) column.numbers.reserve(max_rows);
-
-  size_t rows = 0;
-  Field field;
-  while (p < end) {
-    const size_t record_line = line;
-    size_t index = 0;
-    Term term;
-    do {
-      term = ReadField(p, end, line, scratch_, field);
-      if (term != Term::kComma && term != Term::kEndOfRecord) {
-        return FieldError(term, record_line, index + 1);
-      }
-      if (index < num_columns) {
-        ColumnBuilder& column = columns_[index];
-        if (column.numeric) {
-          double value;
-          if (IsMissing(field.value)) {
-            column.numbers.push_back(std::numeric_limits<double>::quiet_NaN());
-          } else if (ParseNumber(field.value, value)) {
-            column.numbers.push_back(value);
-          } else {
-            SwitchToCategorical(index, rows);
-            AddCategorical(column, field);
-          }
-        } else {
-          AddCategorical(column, field);
-        }
-      }
-      ++index;
-    } while (term == Term::kComma);
-    if (index != num_columns) {
-      return Error(record_line, absl::StrCat("expected ", num_columns,
-                                             " fields as in the header, found ", index));
+  Record record;
+  Term term;
+  size_t field_number = 0;
+  size_t pending_blanks = 0;
+  size_t first_blank_line = 0;
+  while (reader.Next(record, term, field_number)) {
+    if (record.blank) {
+      if (pending_blanks++ == 0) first_blank_line = record.line;
+      continue;
     }
-    ++rows;
+    if (pending_blanks > 0) {
+      if (columns_.size() > 1) {
+        Record blank;
+        blank.line = first_blank_line;
+        blank.fields.resize(1);
+        return CountError(blank);
+      }
+      for (; pending_blanks > 0; --pending_blanks, ++rows_) CommitMissingRow();
+    }
+    if (record.fields.size() != columns_.size()) return CountError(record);
+    if (!reserved && rows_ == 1024) {
+      const double per_record =
+          static_cast<double>(reader.consumed() - data_offset_) / static_cast<double>(rows_ + 1);
+      const auto rows = static_cast<size_t>(
+          static_cast<double>(size - std::min(size, data_offset_)) / per_record * 1.05 + 1024);
+      for (ColumnBuilder& column : columns_) {
+        column.numeric ? ReserveColumn(column.numbers, rows) : ReserveColumn(column.codes, rows);
+      }
+      reserved = true;
+    }
+    Commit(record);
+    ++rows_;
+    if (!switches_.empty()) {
+      for (size_t index : switches_) SPOOR_RETURN_IF_ERROR(SwitchToCategorical(index));
+      switches_.clear();
+    }
   }
+  SPOOR_RETURN_IF_ERROR(reader.status());
+  if (field_number != 0) return FieldError(term, record.line, field_number);
 
   std::vector<Column> columns;
-  columns.reserve(num_columns);
-  for (ColumnBuilder& column : columns_) {
-    if (column.numeric && column.numbers.capacity() > column.numbers.size() + 64) {
-      column.numbers.shrink_to_fit();
-    }
-    columns.push_back(Finish(column));
-  }
+  columns.reserve(columns_.size());
+  for (ColumnBuilder& column : columns_) columns.push_back(Finish(column));
   return DataFrame::Make(std::move(columns));
 }
 
@@ -410,13 +671,37 @@ bool ParseNumberField(std::string_view text, double& out) {
   return !text.empty() && ParseNumber(text, out);
 }
 
-absl::StatusOr<DataFrame> ParseCsv(std::string_view text, std::string_view source_name) {
-  return Parser(text, source_name).Run();
+absl::StatusOr<DataFrame> ParseCsv(std::string_view text, std::string_view source_name,
+                                   const CsvOptions& options) {
+  TextSource source(text);
+  return Parser(source, source_name, options.chunk_bytes).Run();
 }
 
-absl::StatusOr<DataFrame> ReadCsvFile(const std::string& path) {
-  SPOOR_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-  return ParseCsv(text, path);
+absl::StatusOr<DataFrame> ReadCsvFile(const std::string& path, const CsvOptions& options) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("cannot open ", path));
+  struct stat before;
+  if (::fstat(fd, &before) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return ErrnoStatus(err, absl::StrCat("cannot stat ", path));
+  }
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  FileSource source(fd, static_cast<uint64_t>(before.st_size), path);
+  absl::StatusOr<DataFrame> frame = Parser(source, path, options.chunk_bytes).Run();
+  // A file rewritten in place while it was read gives a mix of old and new
+  // records: refuse it rather than load it. (A file replaced by rename is
+  // fine: this descriptor still reads the old one.)
+  struct stat after;
+  const bool changed = ::fstat(fd, &after) != 0 || after.st_size != before.st_size ||
+                       after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+                       after.st_mtim.tv_nsec != before.st_mtim.tv_nsec;
+  ::close(fd);
+  if (changed) {
+    return absl::UnavailableError(
+        absl::StrCat(path, " changed while it was being read; try again"));
+  }
+  return frame;
 }
 
 }  // namespace spoor

@@ -36,11 +36,20 @@
 
 namespace spoor {
 
-// Parses CSV text. `source_name` is used in error messages.
-absl::StatusOr<DataFrame> ParseCsv(std::string_view text, std::string_view source_name);
+struct CsvOptions {
+  // Input is read and parsed in chunks of this size (a record longer than a
+  // chunk grows it); a file's text is never held whole. Tests make it tiny.
+  size_t chunk_bytes = 1 << 20;
+};
 
-// Reads and parses the file at `path`.
-absl::StatusOr<DataFrame> ReadCsvFile(const std::string& path);
+// Parses CSV text. `source_name` is used in error messages.
+absl::StatusOr<DataFrame> ParseCsv(std::string_view text, std::string_view source_name,
+                                   const CsvOptions& options = {});
+
+// Reads and parses the file at `path`: NOT_FOUND / PERMISSION_DENIED naming
+// the path when it cannot be opened, UNAVAILABLE (try again) when the file
+// was rewritten while it was being read. Memory: the columns and one chunk.
+absl::StatusOr<DataFrame> ReadCsvFile(const std::string& path, const CsvOptions& options = {});
 
 // The field rules above, for other sources that must read text the same way
 // (SQL text columns): whether `text` is missing (empty or NA), and whether it

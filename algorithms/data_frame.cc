@@ -56,9 +56,10 @@ size_t Column::missing_count() const {
 
 size_t Column::memory_bytes() const {
   size_t bytes = sizeof(Column) + name_.size();
-  bytes += numbers_.capacity() * sizeof(double);
-  bytes += codes_.capacity() * sizeof(int32_t);
-  bytes += levels_.capacity() * sizeof(std::string);
+  // Sizes, not capacities: reserved room never written is not resident.
+  bytes += numbers_.size() * sizeof(double);
+  bytes += codes_.size() * sizeof(int32_t);
+  bytes += levels_.size() * sizeof(std::string);
   for (const std::string& level : levels_) bytes += level.size();
   return bytes;
 }

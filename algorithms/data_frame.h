@@ -43,7 +43,8 @@ class Column {
   const std::vector<int32_t>& codes() const { return codes_; }
   const std::vector<std::string>& levels() const { return levels_; }
 
-  // Approximate bytes held, for memory accounting.
+  // Approximate bytes held (sizes, not reserved capacity), for memory
+  // accounting.
   size_t memory_bytes() const;
 
  private:

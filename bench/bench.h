@@ -45,6 +45,18 @@ struct SynthOptions {
 // Writes synthetic sites for bench/analysis_vs_r.sh.
 absl::Status Synth(const SynthOptions& options);
 
+struct LoadOptions {
+  std::string csv;         // a CSV file to load; empty: generate a mixed cohort
+  int64_t rows = 2000000;  // rows of the generated cohort
+  int repeat = 3;          // best of this many loads
+  uint64_t seed = 1;
+  bool json = false;
+};
+
+// Load throughput of a node's dataset (MB/s, rows/s), the second task's cost
+// on the cached dataset, and peak memory, against reading the same bytes.
+absl::Status Load(const LoadOptions& options);
+
 }  // namespace spoor::bench
 
 #endif  // SPOOR_BENCH_BENCH_H_

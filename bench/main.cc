@@ -37,6 +37,14 @@ int main(int argc, char** argv) {
   sy->add_option("--out", synth.out, "output directory")->required();
   sy->callback([&] { status = spoor::bench::Synth(synth); });
   rt->callback([&] { status = spoor::bench::Roundtrip(roundtrip); });
+  spoor::bench::LoadOptions load;
+  CLI::App* ld = app.add_subcommand("load", "dataset load throughput and cached second task");
+  ld->add_option("--csv", load.csv, "CSV file to load (default: generate a mixed cohort)");
+  ld->add_option("--rows", load.rows, "rows of the generated cohort (default 2000000)");
+  ld->add_option("--repeat", load.repeat, "best of this many loads (default 3)");
+  ld->add_option("--seed", load.seed, "random seed (default 1)");
+  ld->add_flag("--json", load.json, "print one JSON object");
+  ld->callback([&] { status = spoor::bench::Load(load); });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

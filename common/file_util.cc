@@ -13,8 +13,6 @@
 #include "absl/strings/str_cat.h"
 
 namespace spoor {
-namespace {
-
 absl::Status ErrnoStatus(int err, const std::string& what) {
   std::string message = absl::StrCat(what, ": ", std::strerror(err));
   switch (err) {
@@ -27,8 +25,6 @@ absl::Status ErrnoStatus(int err, const std::string& what) {
       return absl::InternalError(message);
   }
 }
-
-}  // namespace
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -13,6 +13,11 @@
 
 namespace spoor {
 
+// A failed system call on a file as a Status: NOT_FOUND (ENOENT),
+// PERMISSION_DENIED (EACCES, EPERM), INTERNAL otherwise; the message is
+// "<what>: <strerror>".
+absl::Status ErrnoStatus(int err, const std::string& what);
+
 // Reads a whole file. NOT_FOUND if it does not exist, PERMISSION_DENIED if it
 // cannot be read; the message names the path and what to do.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
