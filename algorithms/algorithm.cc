@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "algorithms/catalogue.h"
 #include "algorithms/count.h"
 #include "algorithms/cox.h"
 #include "algorithms/crosstab.h"
@@ -39,6 +40,7 @@ std::vector<std::string> AlgorithmRegistry::Names() const {
 std::unique_ptr<AlgorithmRegistry> MakeBuiltinRegistry() {
   auto registry = std::make_unique<AlgorithmRegistry>();
   // Names are distinct by construction, so Register cannot fail here.
+  (void)registry->Register(std::make_unique<CatalogueAlgorithm>());
   (void)registry->Register(std::make_unique<CountAlgorithm>());
   (void)registry->Register(std::make_unique<CoxAlgorithm>());
   (void)registry->Register(std::make_unique<CrosstabAlgorithm>());

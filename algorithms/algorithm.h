@@ -19,17 +19,34 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "algorithms/data_frame.h"
+#include "algorithms/disclosure_gate.h"
 #include "spoor/v1/aggregate.pb.h"
 #include "spoor/v1/job.pb.h"
 #include "spoor/v1/values.pb.h"
 
 namespace spoor {
 
+// A dataset's descriptive metadata, from the node operator's config
+// (FAIR-style; shown by the catalogue).
+struct DatasetMetadata {
+  std::string title;
+  std::string description;
+  std::string contact;
+  std::string licence;
+  std::vector<std::string> keywords;
+};
+
 struct LocalRequest {
   const v1::Parameters& parameters;
   const v1::Parameters& round_state;
   int round = 1;
   const DataFrame& frame;
+  // The node's disclosure rules, so that a local step can shape what it
+  // releases to them (withhold rather than be refused). The gate checks the
+  // result regardless. nullptr when unknown (unit tests).
+  const DisclosureRules* rules = nullptr;
+  // The dataset's metadata; nullptr when the node has none.
+  const DatasetMetadata* metadata = nullptr;
 };
 
 struct NodeAggregate {

@@ -112,6 +112,28 @@ std::optional<GateRefusal> DisclosureGate::CheckBlock(const v1::Block& block) co
                       absl::StrCat("has more levels than the maximum (", rules_.max_levels, ")"));
       }
       break;
+    case v1::Block::kDescription:
+      if (block.record_count() % rules_.min_records != 0) {
+        return Refuse("catalogue_rounding", block,
+                      absl::StrCat("gives a record count that is not rounded to a multiple of "
+                                   "the minimum (",
+                                   rules_.min_records, ")"));
+      }
+      for (const v1::VariableDescription& variable : block.description().variables()) {
+        if (variable.levels_size() > rules_.max_levels) {
+          return Refuse("max_levels", block,
+                        absl::StrCat("lists more levels of '", variable.name(),
+                                     "' than the maximum (", rules_.max_levels, ")"));
+        }
+        const double steps = variable.missing_share() / kMissingShareStep;
+        if (!(variable.missing_share() >= 0 && variable.missing_share() <= 1) ||
+            std::abs(steps - std::round(steps)) > 1e-9) {
+          return Refuse("catalogue_rounding", block,
+                        absl::StrCat("gives the share missing of '", variable.name(),
+                                     "' unrounded (steps of ", kMissingShareStep, ")"));
+        }
+      }
+      break;
     case v1::Block::kVector:
     case v1::Block::PAYLOAD_NOT_SET:
       break;

@@ -42,6 +42,10 @@
 //                           times) holds only whole multiples of
 //                           min_time_bin when it is > 0 (default 0: exact
 //                           times); the researcher reruns with --time-bin
+//   catalogue_rounding      a dataset description (the catalogue) gives its
+//                           record count as a multiple of min_records and
+//                           each variable's share missing in steps of 0.05;
+//                           its levels lists obey max_levels
 //   min_sites               a job runs over at least min_sites nodes (default
 //                           3), so that a pooled result is not one or two
 //                           hospitals' data in disguise. Checked before the
@@ -76,6 +80,9 @@ struct DisclosureRules {
   // this width, e.g. 30 (days); 0: exact times.
   double min_time_bin = 0;
 };
+
+// The steps in which a dataset description gives a variable's share missing.
+inline constexpr double kMissingShareStep = 0.05;
 
 struct GateRefusal {
   std::string rule;     // "min_records"
