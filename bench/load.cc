@@ -99,7 +99,7 @@ absl::Status Load(const LoadOptions& options) {
   size_t frame_bytes = 0;
   size_t peak_over_frame = 0;
   for (int i = 0; i < options.repeat; ++i) {
-    DatasetCache cache({DatasetConfig{.name = "cohort", .path = path}});
+    DatasetCache cache({CsvDataset("cohort", path)});
     const size_t rss_before = ProcStatusBytes("VmRSS:");
     auto start = Clock::now();
     SPOOR_ASSIGN_OR_RETURN(std::shared_ptr<const DataFrame> frame, cache.Get("cohort"));

@@ -194,7 +194,8 @@ absl::Status Roundtrip(const RoundtripOptions& options) {
     }
     SPOOR_ASSIGN_OR_RETURN(TlsMaterial tls, LoadTlsMaterial(Files(pki, name)));
     auto node = std::make_unique<BenchNode>();
-    node->cache = std::make_unique<DatasetCache>(std::vector<DatasetConfig>{{"cohort", csv}});
+    node->cache =
+        std::make_unique<DatasetCache>(std::vector<DatasetConfig>{CsvDataset("cohort", csv)});
     SPOOR_ASSIGN_OR_RETURN(node->audit, AuditLog::Open(node_root + "/" + name + ".audit", clock));
     node->gate = std::make_unique<DisclosureGate>(DisclosureRules{.min_sites = 1});
     node->executor =

@@ -200,6 +200,38 @@ absl::StatusOr<std::vector<std::string>> ConfigTable::OptionalStringList(
   return out;
 }
 
+absl::StatusOr<std::vector<int64_t>> ConfigTable::OptionalIntegerList(std::string_view key) const {
+  std::vector<int64_t> out;
+  const toml::node* node = Find(key);
+  if (node == nullptr) return out;
+  const toml::array* array = node->as_array();
+  if (array == nullptr) return TypeError(key, "an array of integers", *node);
+  out.reserve(array->size());
+  for (size_t i = 0; i < array->size(); ++i) {
+    const toml::node& element = *array->get(i);
+    const toml::value<int64_t>* value = element.as_integer();
+    if (value == nullptr) {
+      return TypeError(absl::StrCat(std::string(key), "[", i + 1, "]"), "an integer", element);
+    }
+    out.push_back(value->get());
+  }
+  return out;
+}
+
+bool ConfigTable::Has(std::string_view key) const { return Find(key) != nullptr; }
+
+std::vector<std::string> ConfigTable::Keys() const {
+  std::vector<std::pair<int, std::string>> keys;
+  if (table_ != nullptr) {
+    for (const auto& [key, node] : *table_) keys.emplace_back(LineOfNode(node), key.str());
+  }
+  std::sort(keys.begin(), keys.end());
+  std::vector<std::string> out;
+  out.reserve(keys.size());
+  for (auto& [line, key] : keys) out.push_back(std::move(key));
+  return out;
+}
+
 absl::StatusOr<ConfigTable> ConfigTable::Table(std::string_view key) const {
   const toml::node* node = Find(key);
   if (node == nullptr) return ConfigTable(root_, nullptr, file_, KeyPath(key), LineOf(key));

@@ -39,11 +39,18 @@ class ConfigTable {
 
   absl::StatusOr<std::string> RequiredString(std::string_view key) const;
   absl::StatusOr<std::string> OptionalString(std::string_view key, std::string fallback) const;
-  absl::StatusOr<int64_t> OptionalInteger(std::string_view key, int64_t fallback,
-                                          int64_t min, int64_t max) const;
+  absl::StatusOr<int64_t> OptionalInteger(std::string_view key, int64_t fallback, int64_t min,
+                                          int64_t max) const;
   absl::StatusOr<double> OptionalDouble(std::string_view key, double fallback) const;
   absl::StatusOr<bool> OptionalBool(std::string_view key, bool fallback) const;
   absl::StatusOr<std::vector<std::string>> OptionalStringList(std::string_view key) const;
+  absl::StatusOr<std::vector<int64_t>> OptionalIntegerList(std::string_view key) const;
+
+  // Whether this table has `key`.
+  bool Has(std::string_view key) const;
+  // This table's keys in the order of the file (for tables whose keys are
+  // data, such as a code mapping { "1" = "M" }).
+  std::vector<std::string> Keys() const;
 
   // A sub-table; absent gives an empty table (all Optional* fall back).
   absl::StatusOr<ConfigTable> Table(std::string_view key) const;

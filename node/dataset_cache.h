@@ -1,7 +1,12 @@
-// Loaded datasets, cached between tasks and reloaded when the file changes
-// (modification time or size). Thread-safe.
+// Loaded datasets, cached between tasks. A dataset is read from its source
+// (CSV file, SQLite database, PostgreSQL table, query or OMOP view),
+// harmonised (node.toml's [[datasets.variables]]) and kept until it changes:
+// a file (CSV, SQLite) when its modification time or size changes, a
+// PostgreSQL source when its refresh interval has passed. Thread-safe.
 #ifndef SPOOR_NODE_DATASET_CACHE_H_
 #define SPOOR_NODE_DATASET_CACHE_H_
+
+#include <sys/stat.h>
 
 #include <ctime>
 #include <map>
@@ -12,20 +17,30 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "algorithms/data_frame.h"
+#include "common/clock.h"
 #include "node/node_config.h"
 
 namespace spoor {
 
 class DatasetCache {
  public:
-  explicit DatasetCache(std::vector<DatasetConfig> datasets);
+  // `clock` (for PostgreSQL refresh intervals) must outlive the cache;
+  // nullptr means the real clock.
+  explicit DatasetCache(std::vector<DatasetConfig> datasets, const Clock* clock = nullptr);
 
-  // The current frame of dataset `name`. NOT_FOUND for an undeclared
-  // dataset; the reader's error (file:line, never a value) for a bad file.
+  // The current frame of dataset `name`, harmonised. NOT_FOUND for an
+  // undeclared dataset; FAILED_PRECONDITION for a source the operator must
+  // fix (the reader's message: file:line or SQLSTATE, never a value);
+  // UNAVAILABLE for one to retry (a database down, a file being rewritten).
   // Frames are shared: a running task keeps its frame alive while a reload
   // replaces the cached one.
   absl::StatusOr<std::shared_ptr<const DataFrame>> Get(const std::string& name);
+
+  // The dataset's configuration; nullptr for an undeclared dataset. Valid
+  // for the cache's lifetime.
+  const DatasetConfig* Config(const std::string& name) const;
 
   std::vector<std::string> Names() const;
 
@@ -33,11 +48,20 @@ class DatasetCache {
   struct Entry {
     DatasetConfig config;
     std::shared_ptr<const DataFrame> frame;
+    // Files: what the frame was read from. PostgreSQL: when.
     struct timespec mtime {};
     off_t size = -1;
+    absl::Time loaded = absl::InfinitePast();
   };
 
+  // Whether `entry`'s frame is still current; fills `stat_out` for files.
+  absl::StatusOr<bool> Current(const Entry& entry, struct ::stat& stat_out) const;
+  absl::StatusOr<DataFrame> Load(const DatasetConfig& config) const;
+
+  const RealClock real_clock_;
+  const Clock& clock_;
   mutable absl::Mutex mu_;
+  // Keys and configs are fixed at construction; frames change under mu_.
   std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/config.h"
 #include "common/file_util.h"
 #include "common/status.h"
@@ -61,6 +62,147 @@ absl::StatusOr<DisclosureRules> ReadDisclosureRules(const ConfigTable& table) {
   return rules;
 }
 
+absl::Status KeyError(const ConfigTable& table, std::string_view key, const std::string& what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(table.file(), ":", table.LineOf(key), ": ", table.path(), ": ", what));
+}
+
+absl::StatusOr<DatasetMetadata> ReadMetadata(const ConfigTable& table) {
+  SPOOR_RETURN_IF_ERROR(
+      table.CheckKnownKeys({"title", "description", "contact", "licence", "keywords"}));
+  DatasetMetadata metadata;
+  SPOOR_ASSIGN_OR_RETURN(metadata.title, table.OptionalString("title", ""));
+  SPOOR_ASSIGN_OR_RETURN(metadata.description, table.OptionalString("description", ""));
+  SPOOR_ASSIGN_OR_RETURN(metadata.contact, table.OptionalString("contact", ""));
+  SPOOR_ASSIGN_OR_RETURN(metadata.licence, table.OptionalString("licence", ""));
+  SPOOR_ASSIGN_OR_RETURN(metadata.keywords, table.OptionalStringList("keywords"));
+  return metadata;
+}
+
+// [[datasets.variables]]: name, from, unit, to_unit, molar_mass, scale,
+// offset, codes = { "1" = "M", ... }.
+absl::StatusOr<std::vector<VariableMapping>> ReadMappings(const ConfigTable& dataset) {
+  SPOOR_ASSIGN_OR_RETURN(std::vector<ConfigTable> tables, dataset.TableArray("variables"));
+  std::vector<VariableMapping> mappings;
+  for (const ConfigTable& table : tables) {
+    SPOOR_RETURN_IF_ERROR(table.CheckKnownKeys(
+        {"name", "from", "unit", "to_unit", "molar_mass", "scale", "offset", "codes"}));
+    VariableMapping mapping;
+    SPOOR_ASSIGN_OR_RETURN(mapping.name, table.RequiredString("name"));
+    SPOOR_ASSIGN_OR_RETURN(mapping.from, table.OptionalString("from", ""));
+    SPOOR_ASSIGN_OR_RETURN(mapping.unit, table.OptionalString("unit", ""));
+    SPOOR_ASSIGN_OR_RETURN(mapping.to_unit, table.OptionalString("to_unit", ""));
+    SPOOR_ASSIGN_OR_RETURN(mapping.molar_mass, table.OptionalDouble("molar_mass", 0));
+    SPOOR_ASSIGN_OR_RETURN(mapping.scale, table.OptionalDouble("scale", 1));
+    SPOOR_ASSIGN_OR_RETURN(mapping.offset, table.OptionalDouble("offset", 0));
+    SPOOR_ASSIGN_OR_RETURN(ConfigTable codes, table.Table("codes"));
+    for (const std::string& code : codes.Keys()) {
+      SPOOR_ASSIGN_OR_RETURN(std::string level, codes.RequiredString(code));
+      mapping.codes.emplace_back(code, std::move(level));
+    }
+    mappings.push_back(std::move(mapping));
+  }
+  if (absl::Status status = CheckMappings(mappings); !status.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(dataset.file(), ":", dataset.LineOf("variables"), ": ", status.message()));
+  }
+  return mappings;
+}
+
+// [datasets.omop]: schema, and [[datasets.omop.variables]] of name, kind,
+// concepts.
+absl::StatusOr<OmopView> ReadOmop(const ConfigTable& table, SqlDialect dialect) {
+  SPOOR_RETURN_IF_ERROR(table.CheckKnownKeys({"schema", "variables"}));
+  OmopView view;
+  SPOOR_ASSIGN_OR_RETURN(view.schema, table.OptionalString("schema", ""));
+  SPOOR_ASSIGN_OR_RETURN(std::vector<ConfigTable> variables, table.TableArray("variables"));
+  for (const ConfigTable& entry : variables) {
+    SPOOR_RETURN_IF_ERROR(entry.CheckKnownKeys({"name", "kind", "concepts"}));
+    OmopVariable variable;
+    SPOOR_ASSIGN_OR_RETURN(variable.name, entry.RequiredString("name"));
+    SPOOR_ASSIGN_OR_RETURN(std::string kind, entry.RequiredString("kind"));
+    absl::StatusOr<OmopKind> parsed = ParseOmopKind(kind);
+    if (!parsed.ok()) return KeyError(entry, "kind", std::string(parsed.status().message()));
+    variable.kind = *parsed;
+    SPOOR_ASSIGN_OR_RETURN(variable.concepts, entry.OptionalIntegerList("concepts"));
+    view.variables.push_back(std::move(variable));
+  }
+  // The SQL is made again at each load; made here too so that a bad view
+  // stops the node at start-up, with the file and line.
+  absl::StatusOr<std::string> sql = OmopViewSql(view, dialect);
+  if (!sql.ok()) return KeyError(table, "variables", std::string(sql.status().message()));
+  return view;
+}
+
+absl::StatusOr<DatasetConfig> ReadDataset(const ConfigTable& table, const std::string& path) {
+  SPOOR_RETURN_IF_ERROR(
+      table.CheckKnownKeys({"name", "source", "path", "connection", "table", "query", "omop",
+                            "refresh_seconds", "timeout_seconds", "metadata", "variables"}));
+  DatasetConfig dataset;
+  SPOOR_ASSIGN_OR_RETURN(dataset.name, table.RequiredString("name"));
+  SPOOR_ASSIGN_OR_RETURN(std::string source, table.OptionalString("source", "csv"));
+  if (source == "csv") {
+    dataset.source = DatasetSource::kCsv;
+  } else if (source == "sqlite") {
+    dataset.source = DatasetSource::kSqlite;
+  } else if (source == "postgresql") {
+    dataset.source = DatasetSource::kPostgres;
+  } else {
+    return KeyError(
+        table, "source",
+        absl::StrCat("key 'source' must be csv, sqlite or postgresql, found '", source, "'"));
+  }
+  const bool database = dataset.source != DatasetSource::kCsv;
+  // Keys that belong to other sources are mistakes, not silently ignored.
+  auto refuse_key = [&](std::string_view key, const std::string& why) -> absl::Status {
+    if (table.Has(key)) return KeyError(table, key, why);
+    return absl::OkStatus();
+  };
+  if (dataset.source == DatasetSource::kPostgres) {
+    SPOOR_ASSIGN_OR_RETURN(dataset.connection, table.RequiredString("connection"));
+    SPOOR_RETURN_IF_ERROR(refuse_key("path", "a postgresql dataset has a connection, not a path"));
+    SPOOR_ASSIGN_OR_RETURN(int64_t refresh,
+                           table.OptionalInteger("refresh_seconds", 3600, 1, 366 * 86400));
+    dataset.refresh = absl::Seconds(refresh);
+    SPOOR_ASSIGN_OR_RETURN(int64_t timeout,
+                           table.OptionalInteger("timeout_seconds", 600, 1, 86400));
+    dataset.timeout = absl::Seconds(timeout);
+  } else {
+    SPOOR_ASSIGN_OR_RETURN(dataset.path, table.RequiredString("path"));
+    dataset.path = ResolveRelativeTo(path, dataset.path);
+    SPOOR_RETURN_IF_ERROR(refuse_key("connection", "only a postgresql dataset has a connection"));
+    SPOOR_RETURN_IF_ERROR(
+        refuse_key("refresh_seconds",
+                   "only a postgresql dataset has refresh_seconds; files are re-read "
+                   "when they change"));
+    SPOOR_RETURN_IF_ERROR(
+        refuse_key("timeout_seconds", "only a postgresql dataset has timeout_seconds"));
+  }
+  SPOOR_ASSIGN_OR_RETURN(dataset.table, table.OptionalString("table", ""));
+  SPOOR_ASSIGN_OR_RETURN(dataset.query, table.OptionalString("query", ""));
+  if (table.Has("omop")) {
+    SPOOR_ASSIGN_OR_RETURN(ConfigTable omop, table.Table("omop"));
+    SPOOR_ASSIGN_OR_RETURN(dataset.omop, ReadOmop(omop, dataset.source == DatasetSource::kPostgres
+                                                            ? SqlDialect::kPostgres
+                                                            : SqlDialect::kSqlite));
+  }
+  const int what = !dataset.table.empty() + !dataset.query.empty() + dataset.omop.has_value();
+  if (!database && what > 0) {
+    return KeyError(table, dataset.omop ? "omop" : (dataset.table.empty() ? "query" : "table"),
+                    "a csv dataset is the whole file; table, query and omop are for sqlite "
+                    "and postgresql datasets");
+  }
+  if (database && what != 1) {
+    return KeyError(table, "name",
+                    absl::StrCat("a ", source,
+                                 " dataset needs exactly one of table, query or [datasets.omop]"));
+  }
+  SPOOR_ASSIGN_OR_RETURN(ConfigTable metadata, table.Table("metadata"));
+  SPOOR_ASSIGN_OR_RETURN(dataset.metadata, ReadMetadata(metadata));
+  SPOOR_ASSIGN_OR_RETURN(dataset.variables, ReadMappings(table));
+  return dataset;
+}
+
 }  // namespace
 
 absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
@@ -84,11 +226,7 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
   }
   absl::flat_hash_set<std::string> names;
   for (const ConfigTable& table : datasets) {
-    SPOOR_RETURN_IF_ERROR(table.CheckKnownKeys({"name", "path"}));
-    DatasetConfig dataset;
-    SPOOR_ASSIGN_OR_RETURN(dataset.name, table.RequiredString("name"));
-    SPOOR_ASSIGN_OR_RETURN(dataset.path, table.RequiredString("path"));
-    dataset.path = ResolveRelativeTo(path, dataset.path);
+    SPOOR_ASSIGN_OR_RETURN(DatasetConfig dataset, ReadDataset(table, path));
     if (!names.insert(dataset.name).second) {
       return absl::InvalidArgumentError(
           absl::StrCat(table.file(), ":", table.LineOf("name"), ": dataset '", dataset.name,

@@ -53,7 +53,7 @@ struct Executor {
   explicit Executor(const TempDir& dir, int rows, DisclosureRules rules = {})
       : csv(dir.path + "/cohort.csv"), gate(rules) {
     REQUIRE(WriteFileAtomically(csv, Csv(rows)).ok());
-    cache = std::make_unique<DatasetCache>(std::vector<DatasetConfig>{{"cohort", csv}});
+    cache = std::make_unique<DatasetCache>(std::vector<DatasetConfig>{CsvDataset("cohort", csv)});
     algorithms = MakeBuiltinRegistry();
     audit = *AuditLog::Open(dir.path + "/audit.jsonl", clock);
     executor = std::make_unique<TaskExecutor>(*algorithms, *cache, gate, *audit);

@@ -2,12 +2,15 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "algorithms/filter.h"
 #include "common/log.h"
+#include "common/status.h"
 
 namespace spoor {
 namespace {
 
 constexpr size_t kRememberedResults = 1024;
+constexpr size_t kRememberedFilters = 4;
 
 const char* PayloadName(const v1::Block& block) {
   switch (block.payload_case()) {
@@ -21,6 +24,8 @@ const char* PayloadName(const v1::Block& block) {
       return "histogram";
     case v1::Block::kLevels:
       return "levels";
+    case v1::Block::kDescription:
+      return "description";
     default:
       return "none";
   }
@@ -38,6 +43,8 @@ int64_t PayloadSize(const v1::Block& block) {
       return block.histogram().counts_size();
     case v1::Block::kLevels:
       return block.levels().values_size();
+    case v1::Block::kDescription:
+      return block.description().variables_size();
     default:
       return 0;
   }
@@ -50,7 +57,8 @@ nlohmann::json TaskFields(const v1::Task& task) {
           {"requester", task.requester().name()},
           {"organisation", task.requester().organisation()},
           {"algorithm", task.algorithm()},
-          {"dataset", task.dataset()}};
+          {"dataset", task.dataset()},
+          {"where", task.where()}};
 }
 
 // Distinct, named participants: a node listed twice is still one site.
@@ -132,7 +140,11 @@ v1::TaskResult TaskExecutor::Run(const v1::Task& task) {
   }
   absl::StatusOr<std::shared_ptr<const DataFrame>> frame = datasets_.Get(task.dataset());
   if (!frame.ok()) return fail(frame.status());
-  LocalRequest request{task.parameters(), task.round_state(), task.round(), **frame};
+  frame = Filter(*std::move(frame), task.where());
+  if (!frame.ok()) return fail(frame.status());
+  const DatasetConfig* config = datasets_.Config(task.dataset());
+  LocalRequest request{task.parameters(), task.round_state(), task.round(),
+                       **frame,           &gate_.rules(),     &config->metadata};
   absl::StatusOr<v1::Aggregate> aggregate = algorithm->Local(request);
   if (!aggregate.ok()) return fail(aggregate.status());
 
@@ -159,6 +171,24 @@ v1::TaskResult TaskExecutor::Run(const v1::Task& task) {
   }
   *result.mutable_aggregate() = *std::move(aggregate);
   return result;
+}
+
+absl::StatusOr<std::shared_ptr<const DataFrame>> TaskExecutor::Filter(
+    std::shared_ptr<const DataFrame> frame, const std::string& where) {
+  if (where.empty()) return frame;
+  {
+    absl::MutexLock lock(&filters_mu_);
+    for (const FilteredFrame& entry : filtered_) {
+      if (entry.frame_id == frame->id() && entry.where == where) return entry.frame;
+    }
+  }
+  SPOOR_ASSIGN_OR_RETURN(RowFilter filter, RowFilter::Parse(where));
+  SPOOR_ASSIGN_OR_RETURN(std::vector<size_t> rows, filter.Select(*frame));
+  auto filtered = std::make_shared<const DataFrame>(frame->SelectRows(rows));
+  absl::MutexLock lock(&filters_mu_);
+  filtered_.push_front({frame->id(), where, filtered});
+  if (filtered_.size() > kRememberedFilters) filtered_.pop_back();
+  return filtered;
 }
 
 }  // namespace spoor

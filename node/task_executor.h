@@ -1,8 +1,9 @@
 // Runs one task at the node: the node's domain logic, with no gRPC.
 //
 //   gate's min_sites over the task's participants -> load the dataset
-//   (cached) -> run the algorithm's local step -> disclosure gate on the
-//   aggregate -> audit record -> result
+//   (cached) -> the task's cohort filter (--where; the filtered frame is
+//   cached too, for the next rounds) -> run the algorithm's local step ->
+//   disclosure gate on the aggregate -> audit record -> result
 //
 // A refusal (min_sites before anything runs, or any rule of the gate
 // afterwards) goes back as a Refusal naming the rule and is audited as
@@ -40,6 +41,9 @@ class TaskExecutor {
 
  private:
   v1::TaskResult Run(const v1::Task& task);
+  // `frame` restricted to the rows where `where` holds (itself when empty).
+  absl::StatusOr<std::shared_ptr<const DataFrame>> Filter(std::shared_ptr<const DataFrame> frame,
+                                                          const std::string& where);
 
   const AlgorithmRegistry& algorithms_;
   DatasetCache& datasets_;
@@ -50,6 +54,16 @@ class TaskExecutor {
   // The most recent results by task id, bounded (kRememberedResults).
   absl::flat_hash_map<std::string, v1::TaskResult> results_ ABSL_GUARDED_BY(mu_);
   std::deque<std::string> order_ ABSL_GUARDED_BY(mu_);
+
+  // The most recently filtered frames (kRememberedFilters), newest first: an
+  // iterative job filters once, not once per round.
+  struct FilteredFrame {
+    uint64_t frame_id;
+    std::string where;
+    std::shared_ptr<const DataFrame> frame;
+  };
+  absl::Mutex filters_mu_;
+  std::deque<FilteredFrame> filtered_ ABSL_GUARDED_BY(filters_mu_);
 };
 
 }  // namespace spoor
