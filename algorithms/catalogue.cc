@@ -42,7 +42,7 @@ absl::StatusOr<v1::Aggregate> CatalogueAlgorithm::Local(const LocalRequest& requ
       }
     }
     double share = 0;
-    if (records > 0) {
+    if (records > 0 && column.missing_count() > 0) {
       const double exact =
           static_cast<double>(column.missing_count()) / static_cast<double>(records);
       share = std::ceil(exact / kMissingShareStep - 1e-9) * kMissingShareStep;

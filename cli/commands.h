@@ -48,10 +48,17 @@ absl::Status ListJobsCommand(const std::string& config_path, int limit,
 absl::Status ShowJobCommand(const std::string& config_path, const std::string& job_id,
                             const OutputOptions& output);
 
-struct SummaryOptions {
+// Where an analysis runs: a dataset, optionally only some nodes, optionally
+// only the records a cohort filter keeps (--where, algorithms/filter.h).
+struct JobTarget {
   std::string dataset;
+  std::vector<std::string> nodes;  // empty: every node serving the dataset
+  std::string where;
+};
+
+struct SummaryOptions {
+  JobTarget target;
   std::vector<std::string> vars;
-  std::vector<std::string> nodes;
   bool quantiles = false;  // q1, median, q3 (R's quantile type 7)
   bool extremes = false;   // min and max, where every node's policy allows them
 };
@@ -59,33 +66,30 @@ absl::Status SummaryCommand(const std::string& config_path, const SummaryOptions
                             const OutputOptions& output);
 
 struct GlmOptions {
-  std::string dataset;
+  JobTarget target;
   std::string formula;
   std::string family = "gaussian";
   std::string weights;     // a numeric column of prior weights, optional
   int max_iterations = 0;  // 0: the algorithm's default (25)
-  std::vector<std::string> nodes;
 };
 absl::Status GlmCommand(const std::string& config_path, const GlmOptions& options,
                         const OutputOptions& output);
 
 struct CrosstabOptions {
-  std::string dataset;
+  JobTarget target;
   std::string rows;  // the variable whose levels label the rows
   std::string cols;  // ... and the columns
-  std::vector<std::string> nodes;
 };
 absl::Status CrosstabCommand(const std::string& config_path, const CrosstabOptions& options,
                              const OutputOptions& output);
 
 struct KmOptions {
-  std::string dataset;
+  JobTarget target;
   std::string time;
   std::string event;
   std::string by;       // optional: one curve per level
   double time_bin = 0;  // > 0: the nodes round times up to multiples of it
-  std::vector<std::string> nodes;
-  std::string plot;  // optional: write the curves as SVG to this file
+  std::string plot;     // optional: write the curves as SVG to this file
 };
 // With `plot`, checks before the job runs that its directory exists and is
 // writable, writes the figure atomically once the job has succeeded and
@@ -95,23 +99,21 @@ absl::Status KmCommand(const std::string& config_path, const KmOptions& options,
                        const OutputOptions& output);
 
 struct CoxOptions {
-  std::string dataset;
+  JobTarget target;
   std::string formula;
   std::string ties = "efron";
   bool pooled = false;     // one baseline across sites (needs the nodes' permission)
   int max_iterations = 0;  // 0: the algorithm's default (20, as coxph.control)
-  std::vector<std::string> nodes;
 };
 absl::Status CoxCommand(const std::string& config_path, const CoxOptions& options,
                         const OutputOptions& output);
 
 struct MetaOptions {
-  std::string dataset;
+  JobTarget target;
   std::string formula;
   std::string family = "gaussian";
   std::string weights;
   int max_iterations = 0;
-  std::vector<std::string> nodes;
   std::string plot;  // optional: a forest plot of `term` as SVG
   std::string term;  // default: the first term after the intercept
 };
@@ -119,6 +121,11 @@ struct MetaOptions {
 // written before anything is printed.
 absl::Status MetaCommand(const std::string& config_path, const MetaOptions& options,
                          const OutputOptions& output);
+
+// The catalogue of `dataset` (every dataset the nodes serve when empty): per
+// node, the operator's metadata, the variables, and rounded counts.
+absl::Status CatalogueCommand(const std::string& config_path, const std::string& dataset,
+                              const OutputOptions& output);
 
 // Writes a synthetic cohort CSV (deterministic for a given seed) for the
 // sandbox's --nodes N.

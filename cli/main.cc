@@ -4,7 +4,8 @@
 //   spoor node --config node.toml                   a node daemon
 //   spoor pki init|issue ...                        the consortium PKI
 //   spoor sandbox start|stop ...                    a local federation
-//   spoor [--config client.toml] nodes|jobs|job|summary|glm|crosstab|km ...   researchers
+//   spoor [--config client.toml] nodes|jobs|job|catalogue|summary|glm|crosstab|km|cox|meta
+//                                                   researchers
 //
 // Exit codes: 0 success, 1 the command failed (one line on stderr says why
 // and what to do), 2 the command line itself was wrong.
@@ -23,6 +24,15 @@ namespace {
 std::string DefaultClientConfig() {
   const char* env = std::getenv("SPOOR_CONFIG");
   return env != nullptr ? env : "client.toml";
+}
+
+// --dataset, --nodes and --where: what every analysis runs on.
+void AddJobTarget(CLI::App* command, spoor::JobTarget& target) {
+  command->add_option("--dataset", target.dataset, "dataset name")->required();
+  command->add_option("--nodes", target.nodes, "only these nodes (default: all)")->delimiter(',');
+  command->add_option("--where", target.where,
+                      "only the records where this holds, e.g. \"age >= 50 && sex == 'F'\" "
+                      "(docs/researchers.md)");
 }
 
 int Report(const absl::Status& status) {
@@ -116,10 +126,8 @@ int main(int argc, char** argv) {
   std::string vars;
   CLI::App* summary = app.add_subcommand(
       "summary", "n, missing, mean and sd (and quartiles, min, max) over all nodes");
-  summary->add_option("--dataset", summary_options.dataset, "dataset name")->required();
+  AddJobTarget(summary, summary_options.target);
   summary->add_option("--vars", vars, "comma-separated numeric variables")->required();
-  summary->add_option("--nodes", summary_options.nodes, "only these nodes (default: all)")
-      ->delimiter(',');
   summary->add_flag("--quantiles", summary_options.quantiles,
                     "also the quartiles (R's quantile type 7), by bisection over the nodes");
   summary->add_flag("--min-max", summary_options.extremes,
@@ -133,7 +141,7 @@ int main(int argc, char** argv) {
   spoor::GlmOptions glm_options;
   CLI::App* glm = app.add_subcommand(
       "glm", "generalised linear model over all nodes, equal to R's glm on the pooled data");
-  glm->add_option("--dataset", glm_options.dataset, "dataset name")->required();
+  AddJobTarget(glm, glm_options.target);
   glm->add_option("--formula", glm_options.formula, "R formula, e.g. \"y ~ age + factor(stage)\"")
       ->required();
   glm->add_option("--family", glm_options.family, "gaussian (default), binomial or poisson")
@@ -141,7 +149,6 @@ int main(int argc, char** argv) {
   glm->add_option("--weights", glm_options.weights, "numeric column of prior weights");
   glm->add_option("--max-iterations", glm_options.max_iterations,
                   "IRLS iterations at most (default 25, as glm.control)");
-  glm->add_option("--nodes", glm_options.nodes, "only these nodes (default: all)")->delimiter(',');
   glm->add_flag("--json", output.json, "print JSON");
   glm->callback([&] { status = spoor::GlmCommand(client_config, glm_options, output); });
 
@@ -150,13 +157,11 @@ int main(int argc, char** argv) {
       "crosstab",
       "two-way table of counts with Pearson's chi-square test over all nodes, equal to R's "
       "table() and chisq.test(correct = FALSE) on the pooled data");
-  crosstab->add_option("--dataset", crosstab_options.dataset, "dataset name")->required();
+  AddJobTarget(crosstab, crosstab_options.target);
   crosstab->add_option("--rows", crosstab_options.rows, "variable whose levels label the rows")
       ->required();
   crosstab->add_option("--cols", crosstab_options.cols, "variable whose levels label the columns")
       ->required();
-  crosstab->add_option("--nodes", crosstab_options.nodes, "only these nodes (default: all)")
-      ->delimiter(',');
   crosstab->add_flag("--json", output.json, "print JSON");
   crosstab->callback(
       [&] { status = spoor::CrosstabCommand(client_config, crosstab_options, output); });
@@ -166,7 +171,7 @@ int main(int argc, char** argv) {
       "km",
       "Kaplan-Meier survival curves over all nodes, equal to R's summary(survfit()) on the "
       "pooled data");
-  km->add_option("--dataset", km_options.dataset, "dataset name")->required();
+  AddJobTarget(km, km_options.target);
   km->add_option("--time", km_options.time, "numeric follow-up time variable")->required();
   km->add_option("--event", km_options.event, "status variable: 0/1, 1/2 or FALSE/TRUE")
       ->required();
@@ -174,7 +179,6 @@ int main(int argc, char** argv) {
   km->add_option("--time-bin", km_options.time_bin,
                  "nodes round every time up to a multiple of this width (default: exact times)")
       ->check(CLI::PositiveNumber);
-  km->add_option("--nodes", km_options.nodes, "only these nodes (default: all)")->delimiter(',');
   km->add_flag("--json", output.json, "print JSON");
   km->add_option("--plot", km_options.plot, "also write the curves as an SVG figure to this file");
   km->callback([&] { status = spoor::KmCommand(client_config, km_options, output); });
@@ -182,7 +186,7 @@ int main(int argc, char** argv) {
   spoor::CoxOptions cox_options;
   CLI::App* cox = app.add_subcommand(
       "cox", "Cox proportional hazards over all nodes, equal to R's coxph on the pooled data");
-  cox->add_option("--dataset", cox_options.dataset, "dataset name")->required();
+  AddJobTarget(cox, cox_options.target);
   cox->add_option("--formula", cox_options.formula,
                   "R formula, e.g. \"Surv(time, status) ~ age + sex\"")
       ->required();
@@ -193,14 +197,13 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"efron", "breslow"}));
   cox->add_option("--max-iterations", cox_options.max_iterations,
                   "Newton-Raphson iterations at most (default 20, as coxph.control)");
-  cox->add_option("--nodes", cox_options.nodes, "only these nodes (default: all)")->delimiter(',');
   cox->add_flag("--json", output.json, "print JSON");
   cox->callback([&] { status = spoor::CoxCommand(client_config, cox_options, output); });
 
   spoor::MetaOptions meta_options;
   CLI::App* meta = app.add_subcommand(
       "meta", "two-stage meta-analysis: the glm at each site, then fixed and random effects");
-  meta->add_option("--dataset", meta_options.dataset, "dataset name")->required();
+  AddJobTarget(meta, meta_options.target);
   meta->add_option("--formula", meta_options.formula, "R formula, e.g. \"y ~ age + sex\"")
       ->required();
   meta->add_option("--family", meta_options.family, "gaussian (default), binomial or poisson")
@@ -208,13 +211,19 @@ int main(int argc, char** argv) {
   meta->add_option("--weights", meta_options.weights, "numeric column of prior weights");
   meta->add_option("--max-iterations", meta_options.max_iterations,
                    "IRLS iterations at most per site (default 25)");
-  meta->add_option("--nodes", meta_options.nodes, "only these nodes (default: all)")
-      ->delimiter(',');
   meta->add_flag("--json", output.json, "print JSON");
   meta->add_option("--plot", meta_options.plot, "also write a forest plot (SVG) to this file");
   meta->add_option("--term", meta_options.term,
                    "the term the forest plot shows (default: the first after the intercept)");
   meta->callback([&] { status = spoor::MetaCommand(client_config, meta_options, output); });
+
+  std::string catalogue_dataset;
+  CLI::App* catalogue = app.add_subcommand(
+      "catalogue", "what each node holds: datasets, variables, levels, rounded counts");
+  catalogue->add_option("--dataset", catalogue_dataset, "only this dataset (default: all)");
+  catalogue->add_flag("--json", output.json, "print JSON");
+  catalogue->callback(
+      [&] { status = spoor::CatalogueCommand(client_config, catalogue_dataset, output); });
 
   try {
     app.parse(argc, argv);

@@ -46,6 +46,71 @@ std::string FormatNumber(double value, int digits) {
   return buf;
 }
 
+nlohmann::ordered_json CatalogueToJson(const std::string& dataset,
+                                       const v1::CatalogueResult& catalogue) {
+  nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
+  for (const v1::NodeCatalogue& node : catalogue.nodes()) {
+    const v1::DatasetDescription& d = node.description();
+    nlohmann::ordered_json variables = nlohmann::ordered_json::array();
+    for (const v1::VariableDescription& v : d.variables()) {
+      nlohmann::ordered_json variable = {{"name", v.name()},
+                                         {"type", v.categorical() ? "categorical" : "numeric"},
+                                         {"missing_share", v.missing_share()}};
+      if (v.categorical()) {
+        if (!v.levels_withheld()) {
+          variable["levels"] = std::vector<std::string>(v.levels().begin(), v.levels().end());
+        }
+        variable["levels_withheld"] = v.levels_withheld();
+      }
+      variables.push_back(std::move(variable));
+    }
+    nodes.push_back(
+        {{"node", node.node_id()},
+         {"title", d.title()},
+         {"description", d.description()},
+         {"contact", d.contact()},
+         {"licence", d.licence()},
+         {"keywords", std::vector<std::string>(d.keywords().begin(), d.keywords().end())},
+         {"records", node.records_rounded()},
+         {"variables", std::move(variables)}});
+  }
+  return {{"dataset", dataset}, {"nodes", std::move(nodes)}};
+}
+
+std::string CatalogueToText(const std::string& dataset, const v1::CatalogueResult& catalogue) {
+  std::string out = absl::StrCat("dataset '", dataset, "'\n");
+  for (const v1::NodeCatalogue& node : catalogue.nodes()) {
+    const v1::DatasetDescription& d = node.description();
+    absl::StrAppend(&out, "\nnode ", node.node_id(), ": at least ", node.records_rounded(),
+                    " records");
+    if (!d.title().empty()) absl::StrAppend(&out, ", \"", d.title(), "\"");
+    out += "\n";
+    if (!d.description().empty()) absl::StrAppend(&out, "  ", d.description(), "\n");
+    std::vector<std::string> facts;
+    if (!d.contact().empty()) facts.push_back(absl::StrCat("contact: ", d.contact()));
+    if (!d.licence().empty()) facts.push_back(absl::StrCat("licence: ", d.licence()));
+    if (d.keywords_size() > 0) {
+      facts.push_back(absl::StrCat("keywords: ", absl::StrJoin(d.keywords(), ", ")));
+    }
+    if (!facts.empty()) absl::StrAppend(&out, "  ", absl::StrJoin(facts, "; "), "\n");
+    std::vector<std::vector<std::string>> rows;
+    for (const v1::VariableDescription& v : d.variables()) {
+      std::string levels;
+      if (v.levels_withheld()) {
+        levels = "(withheld: more than the node's max_levels)";
+      } else {
+        levels = absl::StrJoin(v.levels(), ", ");
+      }
+      rows.push_back({v.name(), v.categorical() ? "categorical" : "numeric",
+                      absl::StrCat(std::lround(v.missing_share() * 100), "%"), levels});
+    }
+    out += "\n";
+    out += FormatTable({"variable", "type", "missing", "levels"}, rows,
+                       {Align::kLeft, Align::kLeft, Align::kRight, Align::kLeft});
+  }
+  return out;
+}
+
 nlohmann::ordered_json JsonNumber(double value) {
   if (!std::isfinite(value)) return nullptr;
   return value;

@@ -25,6 +25,13 @@ std::string FormatNumber(double value, int digits = 6);
 // JSON numbers; NaN and infinities become null.
 nlohmann::ordered_json JsonNumber(double value);
 
+// One dataset's catalogue: {"dataset", "nodes":[{"node", "title", "description",
+// "contact", "licence", "keywords", "records", "variables":[{"name", "type",
+// "missing_share", "levels" (absent when withheld), "levels_withheld"}]}]}.
+nlohmann::ordered_json CatalogueToJson(const std::string& dataset,
+                                       const v1::CatalogueResult& catalogue);
+std::string CatalogueToText(const std::string& dataset, const v1::CatalogueResult& catalogue);
+
 nlohmann::ordered_json SummaryToJson(const v1::SummaryResult& summary);
 std::string SummaryToTable(const v1::SummaryResult& summary);
 

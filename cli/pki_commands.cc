@@ -27,9 +27,10 @@ absl::Status PkiInit(const std::string& dir, const std::string& consortium) {
   std::filesystem::create_directories(dir);
   std::string cert = dir + "/ca.crt", key = dir + "/ca.key";
   if (std::filesystem::exists(cert) || std::filesystem::exists(key)) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        "a CA already exists in ", dir, "; refusing to overwrite it (remove ca.crt and ca.key "
-        "yourself if you really mean to start a new consortium)"));
+    return absl::AlreadyExistsError(
+        absl::StrCat("a CA already exists in ", dir,
+                     "; refusing to overwrite it (remove ca.crt and ca.key "
+                     "yourself if you really mean to start a new consortium)"));
   }
   CaOptions options;
   options.consortium = consortium;
@@ -62,8 +63,8 @@ absl::Status PkiIssue(const PkiIssueOptions& options) {
   std::string cert = absl::StrCat(options.dir, "/", options.name, ".crt");
   std::string key = absl::StrCat(options.dir, "/", options.name, ".key");
   if (std::filesystem::exists(cert) || std::filesystem::exists(key)) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        cert, " already exists; choose another --name or remove the old files first"));
+    return absl::AlreadyExistsError(
+        absl::StrCat(cert, " already exists; choose another --name or remove the old files first"));
   }
   IssueOptions issue;
   issue.identity = {options.name, options.organisation, role};

@@ -1,9 +1,10 @@
-// spoor nodes | jobs | job | summary | glm | crosstab | km
+// spoor nodes | jobs | job | catalogue | summary | glm | crosstab | km | cox | meta
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <set>
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
@@ -130,19 +131,21 @@ absl::StatusOr<v1::Job> RunAnalysis(const std::string& config_path, const v1::Jo
 
 // The line above a result table: what ran where.
 std::string Heading(const std::string& what, const v1::Job& job) {
-  return absl::StrCat(what, " of dataset '", job.spec().dataset(), "' over ",
+  std::string where;
+  if (!job.spec().where().empty()) where = absl::StrCat(", where ", job.spec().where());
+  return absl::StrCat(what, " of dataset '", job.spec().dataset(), "'", where, " over ",
                       job.participants_size(),
                       " node(s): ", absl::StrJoin(job.participants(), ", "), "\n\n");
 }
 
-// The spec of a job that runs `algorithm` on `dataset` over `nodes` (every
-// node serving it when empty); the caller adds the parameters.
-v1::JobSpec AnalysisSpec(const std::string& algorithm, const std::string& dataset,
-                         const std::vector<std::string>& nodes) {
+// The spec of a job that runs `algorithm` on `target`; the caller adds the
+// parameters.
+v1::JobSpec AnalysisSpec(const std::string& algorithm, const JobTarget& target) {
   v1::JobSpec spec;
   spec.set_algorithm(algorithm);
-  spec.set_dataset(dataset);
-  for (const std::string& node : nodes) spec.add_nodes(node);
+  spec.set_dataset(target.dataset);
+  for (const std::string& node : target.nodes) spec.add_nodes(node);
+  spec.set_where(target.where);
   return spec;
 }
 
@@ -202,7 +205,7 @@ void SetGlmParameters(const std::string& formula, const std::string& family,
 
 absl::Status SummaryCommand(const std::string& config_path, const SummaryOptions& options,
                             const OutputOptions& output) {
-  v1::JobSpec spec = AnalysisSpec("summary", options.dataset, options.nodes);
+  v1::JobSpec spec = AnalysisSpec("summary", options.target);
   SetTextList(*spec.mutable_parameters(), "vars", options.vars);
   if (options.quantiles) (*spec.mutable_parameters()->mutable_values())["quantiles"].set_flag(true);
   if (options.extremes) (*spec.mutable_parameters()->mutable_values())["extremes"].set_flag(true);
@@ -214,7 +217,7 @@ absl::Status SummaryCommand(const std::string& config_path, const SummaryOptions
 
 absl::Status GlmCommand(const std::string& config_path, const GlmOptions& options,
                         const OutputOptions& output) {
-  v1::JobSpec spec = AnalysisSpec("glm", options.dataset, options.nodes);
+  v1::JobSpec spec = AnalysisSpec("glm", options.target);
   SetGlmParameters(options.formula, options.family, options.weights, options.max_iterations,
                    *spec.mutable_parameters());
   SPOOR_ASSIGN_OR_RETURN(v1::Job job, RunAnalysis(config_path, spec, output, v1::Result::kGlm));
@@ -229,7 +232,7 @@ absl::Status GlmCommand(const std::string& config_path, const GlmOptions& option
 
 absl::Status CrosstabCommand(const std::string& config_path, const CrosstabOptions& options,
                              const OutputOptions& output) {
-  v1::JobSpec spec = AnalysisSpec("crosstab", options.dataset, options.nodes);
+  v1::JobSpec spec = AnalysisSpec("crosstab", options.target);
   SetText(*spec.mutable_parameters(), "rows", options.rows);
   SetText(*spec.mutable_parameters(), "cols", options.cols);
   SPOOR_ASSIGN_OR_RETURN(v1::Job job,
@@ -244,7 +247,7 @@ absl::Status CrosstabCommand(const std::string& config_path, const CrosstabOptio
 absl::Status KmCommand(const std::string& config_path, const KmOptions& options,
                        const OutputOptions& output) {
   if (!options.plot.empty()) SPOOR_RETURN_IF_ERROR(CheckPlotPath(options.plot));
-  v1::JobSpec spec = AnalysisSpec("km", options.dataset, options.nodes);
+  v1::JobSpec spec = AnalysisSpec("km", options.target);
   v1::Parameters& parameters = *spec.mutable_parameters();
   SetText(parameters, "time", options.time);
   SetText(parameters, "event", options.event);
@@ -268,7 +271,7 @@ absl::Status KmCommand(const std::string& config_path, const KmOptions& options,
 
 absl::Status CoxCommand(const std::string& config_path, const CoxOptions& options,
                         const OutputOptions& output) {
-  v1::JobSpec spec = AnalysisSpec("cox", options.dataset, options.nodes);
+  v1::JobSpec spec = AnalysisSpec("cox", options.target);
   v1::Parameters& parameters = *spec.mutable_parameters();
   SetText(parameters, "formula", options.formula);
   SetText(parameters, "ties", options.ties);
@@ -284,7 +287,7 @@ absl::Status CoxCommand(const std::string& config_path, const CoxOptions& option
 absl::Status MetaCommand(const std::string& config_path, const MetaOptions& options,
                          const OutputOptions& output) {
   if (!options.plot.empty()) SPOOR_RETURN_IF_ERROR(CheckPlotPath(options.plot));
-  v1::JobSpec spec = AnalysisSpec("meta", options.dataset, options.nodes);
+  v1::JobSpec spec = AnalysisSpec("meta", options.target);
   SetGlmParameters(options.formula, options.family, options.weights, options.max_iterations,
                    *spec.mutable_parameters());
   SPOOR_ASSIGN_OR_RETURN(v1::Job job, RunAnalysis(config_path, spec, output, v1::Result::kMeta));
@@ -316,6 +319,51 @@ absl::Status MetaCommand(const std::string& config_path, const MetaOptions& opti
                       job),
               MetaToText(meta));
   if (!options.plot.empty()) std::cerr << "forest plot written to " << options.plot << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status CatalogueCommand(const std::string& config_path, const std::string& dataset,
+                              const OutputOptions& output) {
+  std::vector<std::string> datasets;
+  if (!dataset.empty()) {
+    datasets.push_back(dataset);
+  } else {
+    SPOOR_ASSIGN_OR_RETURN(auto client, Connect(config_path));
+    SPOOR_ASSIGN_OR_RETURN(std::vector<v1::NodeStatus> nodes, client->ListNodes());
+    std::set<std::string> names;
+    for (const v1::NodeStatus& node : nodes) {
+      if (node.connected()) names.insert(node.datasets().begin(), node.datasets().end());
+    }
+    if (names.empty()) {
+      return absl::UnavailableError("no connected node serves a dataset; see `spoor nodes`");
+    }
+    datasets.assign(names.begin(), names.end());
+  }
+  // One job per dataset. A dataset some node refuses to describe (too few
+  // records, too few sites) is reported and the others still listed.
+  nlohmann::ordered_json json = nlohmann::ordered_json::array();
+  std::string text;
+  int failed = 0;
+  for (const std::string& name : datasets) {
+    JobTarget target;
+    target.dataset = name;
+    absl::StatusOr<v1::Job> job =
+        RunAnalysis(config_path, AnalysisSpec("catalogue", target), output, v1::Result::kCatalogue);
+    if (!job.ok()) {
+      ++failed;
+      if (datasets.size() == 1) return job.status();
+      json.push_back({{"dataset", name}, {"error", std::string(job.status().message())}});
+      std::cerr << "spoor: dataset '" << name << "': " << job.status().message() << "\n";
+      continue;
+    }
+    json.push_back(CatalogueToJson(name, job->result().catalogue()));
+    if (!text.empty()) text += "\n";
+    text += CatalogueToText(name, job->result().catalogue());
+  }
+  if (failed == static_cast<int>(datasets.size())) {
+    return absl::AbortedError("no dataset could be described; see the errors above");
+  }
+  PrintResult(output, {{"datasets", std::move(json)}}, "", text);
   return absl::OkStatus();
 }
 

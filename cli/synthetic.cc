@@ -31,8 +31,8 @@ absl::Status WriteSyntheticCohort(const std::string& path, int rows, uint64_t se
     int followup = static_cast<int>(std::lround(std::min(3650.0, -std::log(unit(rng)) * 2000)));
     int event = unit(rng) < risk ? 1 : 0;
     absl::StrAppend(&out, i, ",", age, ",", sex, ",",
-                    bmi_missing ? "" : absl::StrFormat("%.1f", bmi), ",", kSmoker[smoker], ",",
-                    sbp, ",", stage, ",", std::max(1, followup), ",", event, "\n");
+                    bmi_missing ? "" : absl::StrFormat("%.1f", bmi), ",", kSmoker[smoker], ",", sbp,
+                    ",", stage, ",", std::max(1, followup), ",", event, "\n");
   }
   return WriteFileAtomically(path, out);
 }

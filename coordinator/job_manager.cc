@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "algorithms/filter.h"
 #include "common/log.h"
 #include "common/status.h"
 #include "google/protobuf/util/time_util.h"
@@ -154,6 +155,7 @@ v1::Task JobManager::MakeTask(const ActiveJob& active, const std::string& node_i
   task.set_round(active.job.round());
   task.set_algorithm(active.job.spec().algorithm());
   task.set_dataset(active.job.spec().dataset());
+  task.set_where(active.job.spec().where());
   *task.mutable_parameters() = active.job.spec().parameters();
   *task.mutable_round_state() = active.round_state;
   *task.mutable_requester() = active.job.requester();
@@ -183,6 +185,9 @@ absl::StatusOr<v1::Job> JobManager::Submit(const v1::Requester& requester,
     return absl::InvalidArgumentError("no dataset given; pass --dataset NAME");
   }
   SPOOR_RETURN_IF_ERROR(algorithm->ValidateParameters(spec.parameters()));
+  // The filter's syntax is checked here, before any node sees it; its
+  // columns and types only at each node, against its data.
+  if (!spec.where().empty()) SPOOR_RETURN_IF_ERROR(RowFilter::Parse(spec.where()).status());
   SPOOR_ASSIGN_OR_RETURN(v1::Parameters round_state, algorithm->Begin(spec.parameters()));
 
   Effects effects;
