@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -51,6 +52,8 @@ struct LoadOptions {
   int repeat = 3;          // best of this many loads
   uint64_t seed = 1;
   bool json = false;
+  // Sources to load the same rows from: csv, sqlite, postgresql.
+  std::vector<std::string> sources = {"csv"};
 };
 
 // Load throughput of a node's dataset (MB/s, rows/s), the second task's cost

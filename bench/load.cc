@@ -5,11 +5,15 @@
 // values, as the demo's hospitals) unless --csv names a file, then in one
 // process:
 //   1. the node's load: DatasetCache::Get on a fresh cache (stat, read,
-//      parse into columns), best of --repeat; its peak memory over the frame;
-//   2. a second Get on the same cache (the cached frame);
+//      parse into columns), best of --repeat, and a second Get on the same
+//      cache (the cached frame); for the CSV its peak memory over the frame;
+//   2. the same for the same rows in SQLite and in PostgreSQL (a throwaway
+//      server on a unix socket, tests/postgres_server.h) with --sources;
 //   3. the reference: reading the same bytes through one reused buffer of the
 //      reader's chunk size, nothing parsed (the I/O floor), best of --repeat.
 #include <fcntl.h>
+#include <malloc.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,6 +31,7 @@
 #include "common/file_util.h"
 #include "common/status.h"
 #include "node/dataset_cache.h"
+#include "tests/postgres_server.h"
 
 namespace spoor::bench {
 namespace {
@@ -72,49 +77,140 @@ absl::Status WriteCohort(const std::string& path, int64_t rows, uint64_t seed) {
   return WriteFileAtomically(path, out);
 }
 
+// One source's figures: the best load of --repeat on a fresh cache, the
+// cached second Get, rows, frame size and (first load) peak memory.
+struct SourceFigures {
+  std::string source;
+  double load_s = 1e300;
+  double cached_s = 1e300;
+  size_t rows = 0;
+  size_t frame_bytes = 0;
+  size_t peak_bytes = 0;
+};
+
+absl::StatusOr<SourceFigures> MeasureSource(const std::string& source, const DatasetConfig& config,
+                                            int repeat) {
+  SourceFigures figures;
+  figures.source = source;
+  for (int i = 0; i < repeat; ++i) {
+    DatasetCache cache({config});
+    // Reset the high-water mark to the current resident set (Linux >= 4.0).
+    std::ofstream("/proc/self/clear_refs") << "5";
+    const size_t rss_before = ProcStatusBytes("VmRSS:");
+    auto start = Clock::now();
+    SPOOR_ASSIGN_OR_RETURN(std::shared_ptr<const DataFrame> frame, cache.Get("cohort"));
+    figures.load_s = std::min(figures.load_s, Seconds(Clock::now() - start));
+    if (i == 0) {
+      // The high-water mark over the resident set before the load.
+      const size_t hwm = ProcStatusBytes("VmHWM:");
+      figures.peak_bytes = hwm > rss_before ? hwm - rss_before : 0;
+    }
+    figures.rows = frame->num_rows();
+    figures.frame_bytes = frame->memory_bytes();
+    start = Clock::now();
+    SPOOR_ASSIGN_OR_RETURN(std::shared_ptr<const DataFrame> again, cache.Get("cohort"));
+    figures.cached_s = std::min(figures.cached_s, Seconds(Clock::now() - start));
+  }
+  return figures;
+}
+
+// The CSV's rows into a SQLite table `cohort` (one transaction, prepared
+// insert; NA as NULL).
+absl::Status WriteSqlite(const std::string& csv, const std::string& path) {
+  SPOOR_ASSIGN_OR_RETURN(DataFrame frame, ReadCsvFile(csv));
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+    sqlite3_close(db);
+    return absl::UnavailableError(absl::StrCat("cannot create ", path));
+  }
+  std::string create = "CREATE TABLE cohort (";
+  std::string insert = "INSERT INTO cohort VALUES (";
+  for (size_t c = 0; c < frame.num_columns(); ++c) {
+    const Column& column = frame.columns()[c];
+    absl::StrAppend(&create, c ? ", " : "", column.name(),
+                    column.type() == ColumnType::kNumeric ? " REAL" : " TEXT");
+    absl::StrAppend(&insert, c ? ", " : "", "?");
+  }
+  create += ");";
+  insert += ");";
+  sqlite3_stmt* stmt = nullptr;
+  bool ok = sqlite3_exec(db, create.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK &&
+            sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK &&
+            sqlite3_prepare_v2(db, insert.c_str(), -1, &stmt, nullptr) == SQLITE_OK;
+  for (size_t r = 0; ok && r < frame.num_rows(); ++r) {
+    for (size_t c = 0; c < frame.num_columns(); ++c) {
+      const Column& column = frame.columns()[c];
+      const int i = static_cast<int>(c) + 1;
+      if (column.is_missing(r)) {
+        sqlite3_bind_null(stmt, i);
+      } else if (column.type() == ColumnType::kNumeric) {
+        sqlite3_bind_double(stmt, i, column.numbers()[r]);
+      } else {
+        const std::string& level = column.levels()[column.codes()[r]];
+        sqlite3_bind_text(stmt, i, level.data(), static_cast<int>(level.size()), SQLITE_STATIC);
+      }
+    }
+    ok = sqlite3_step(stmt) == SQLITE_DONE && sqlite3_reset(stmt) == SQLITE_OK;
+  }
+  sqlite3_finalize(stmt);
+  ok = ok && sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK;
+  sqlite3_close(db);
+  if (!ok) return absl::InternalError(absl::StrCat("cannot fill ", path));
+  return absl::OkStatus();
+}
+
+void PrintFigures(const SourceFigures& f, double csv_load_s, double bytes, bool json) {
+  const double rows_per_s = static_cast<double>(f.rows) / f.load_s;
+  if (json) {
+    std::printf(
+        "{\"source\":\"%s\",\"rows\":%zu,\"load_s\":%.4f,\"rows_per_s\":%.0f,"
+        "\"cached_get_us\":%.1f,\"vs_csv\":%.2f",
+        f.source.c_str(), f.rows, f.load_s, rows_per_s, f.cached_s * 1e6, f.load_s / csv_load_s);
+    if (f.source == "csv") {
+      std::printf(",\"bytes\":%.0f,\"mb_per_s\":%.1f,\"frame_mb\":%.1f,\"peak_mb\":%.1f", bytes,
+                  bytes / 1e6 / f.load_s, f.frame_bytes / 1e6, f.peak_bytes / 1e6);
+    }
+    std::printf("}\n");
+    return;
+  }
+  std::printf("%-10s  %8.3f s  %10.0f rows/s", f.source.c_str(), f.load_s, rows_per_s);
+  if (f.source == "csv") {
+    std::printf("  %6.1f MB/s", bytes / 1e6 / f.load_s);
+  } else {
+    std::printf("  %5.1fx the CSV load", f.load_s / csv_load_s);
+  }
+  std::printf("  second task (cached) %6.1f us\n", f.cached_s * 1e6);
+}
+
 }  // namespace
 
 absl::Status Load(const LoadOptions& options) {
   if (options.rows < 1 || options.repeat < 1) {
     return absl::InvalidArgumentError("--rows and --repeat must be at least 1");
   }
+  // Large blocks straight from mmap and back to the kernel on free, so that
+  // a load cannot reuse memory an earlier one freed and the resident set
+  // measures what each load needs.
+  ::mallopt(M_MMAP_THRESHOLD, 256 << 10);
+  const std::string dir = absl::StrCat(std::filesystem::temp_directory_path().string(),
+                                       "/spoor-bench-load-", ::getpid());
+  std::filesystem::create_directories(dir);
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() { std::filesystem::remove_all(dir); }
+  } cleanup{dir};
   std::string path = options.csv;
-  std::string generated_dir;
   if (path.empty()) {
-    generated_dir = absl::StrCat(std::filesystem::temp_directory_path().string(),
-                                 "/spoor-bench-load-", ::getpid());
-    std::filesystem::create_directories(generated_dir);
-    path = generated_dir + "/cohort.csv";
+    path = dir + "/cohort.csv";
     SPOOR_RETURN_IF_ERROR(WriteCohort(path, options.rows, options.seed));
   }
   const double bytes = static_cast<double>(std::filesystem::file_size(path));
-  // Warm the page cache: both sides then read from memory.
+  // Warm the page cache: the load and the reference then read from memory.
   SPOOR_RETURN_IF_ERROR(ReadFile(path).status());
 
-  // 1. The node's load, on a fresh cache each time. The first run also
-  // measures peak memory: the high-water mark over the resident set before.
-  double load_s = 1e300;
-  double cached_s = 1e300;
-  size_t rows = 0;
-  size_t frame_bytes = 0;
-  size_t peak_over_frame = 0;
-  for (int i = 0; i < options.repeat; ++i) {
-    DatasetCache cache({CsvDataset("cohort", path)});
-    const size_t rss_before = ProcStatusBytes("VmRSS:");
-    auto start = Clock::now();
-    SPOOR_ASSIGN_OR_RETURN(std::shared_ptr<const DataFrame> frame, cache.Get("cohort"));
-    load_s = std::min(load_s, Seconds(Clock::now() - start));
-    if (i == 0) {
-      const size_t hwm = ProcStatusBytes("VmHWM:");
-      peak_over_frame = hwm > rss_before ? hwm - rss_before : 0;
-    }
-    rows = frame->num_rows();
-    frame_bytes = frame->memory_bytes();
-    start = Clock::now();
-    SPOOR_ASSIGN_OR_RETURN(std::shared_ptr<const DataFrame> again, cache.Get("cohort"));
-    cached_s = std::min(cached_s, Seconds(Clock::now() - start));
-  }
-
+  // 1. The CSV load, first, so that its peak memory is measured cleanly.
+  SPOOR_ASSIGN_OR_RETURN(SourceFigures csv,
+                         MeasureSource("csv", CsvDataset("cohort", path), options.repeat));
   // 3. The reference: the same bytes read, not parsed.
   double read_s = 1e300;
   std::vector<char> buffer(CsvOptions().chunk_bytes);
@@ -127,26 +223,70 @@ absl::Status Load(const LoadOptions& options) {
     ::close(fd);
     read_s = std::min(read_s, Seconds(Clock::now() - start));
   }
-  if (!generated_dir.empty()) std::filesystem::remove_all(generated_dir);
-
   const double mb = bytes / 1e6;
-  if (options.json) {
+
+  // 2. The same rows from SQLite and PostgreSQL, if asked for.
+  std::vector<SourceFigures> others;
+  for (const std::string& source : options.sources) {
+    if (source == "csv") continue;
+    DatasetConfig config;
+    config.name = "cohort";
+    config.table = "cohort";
+    std::unique_ptr<testing::PostgresServer> server;
+    if (source == "sqlite") {
+      config.source = DatasetSource::kSqlite;
+      config.path = dir + "/cohort.sqlite";
+      SPOOR_RETURN_IF_ERROR(WriteSqlite(path, config.path));
+    } else if (source == "postgresql") {
+      SPOOR_ASSIGN_OR_RETURN(server, testing::PostgresServer::Start());
+      SPOOR_ASSIGN_OR_RETURN(DataFrame frame, ReadCsvFile(path));
+      std::string create = "CREATE TABLE cohort (";
+      for (size_t c = 0; c < frame.num_columns(); ++c) {
+        const Column& column = frame.columns()[c];
+        absl::StrAppend(&create, c ? ", " : "", column.name(),
+                        column.type() == ColumnType::kNumeric ? " float8" : " text");
+      }
+      // The server reads the file itself (it runs as another user: the file
+      // must be readable by all, as a temporary file is).
+      std::filesystem::permissions(path, std::filesystem::perms::others_read,
+                                   std::filesystem::perm_options::add);
+      std::filesystem::permissions(dir, std::filesystem::perms::others_exec,
+                                   std::filesystem::perm_options::add);
+      SPOOR_RETURN_IF_ERROR(server->Execute(absl::StrCat(
+          create, "); COPY cohort FROM '", path, "' WITH (FORMAT csv, HEADER true, NULL 'NA');")));
+      config.source = DatasetSource::kPostgres;
+      config.connection = server->conninfo();
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--sources: unknown source '", source, "'; csv, sqlite or postgresql"));
+    }
+    SPOOR_ASSIGN_OR_RETURN(SourceFigures figures, MeasureSource(source, config, options.repeat));
+    if (figures.rows != csv.rows) {
+      return absl::InternalError(
+          absl::StrCat(source, " gave ", figures.rows, " rows, not ", csv.rows));
+    }
+    others.push_back(figures);
+  }
+
+  if (!options.json) {
+    std::printf("cohort: %.1f MB of CSV, %zu rows, %.1f MB frame; best of %d loads\n", mb, csv.rows,
+                csv.frame_bytes / 1e6, options.repeat);
+  }
+  PrintFigures(csv, csv.load_s, bytes, options.json);
+  for (const SourceFigures& figures : others) {
+    PrintFigures(figures, csv.load_s, bytes, options.json);
+  }
+  if (!options.json) {
     std::printf(
-        "{\"source\":\"csv\",\"bytes\":%.0f,\"rows\":%zu,\"load_s\":%.4f,\"mb_per_s\":%.1f,"
-        "\"rows_per_s\":%.0f,\"cached_get_us\":%.1f,\"read_mb_per_s\":%.1f,"
-        "\"frame_mb\":%.1f,\"peak_mb\":%.1f}\n",
-        bytes, rows, load_s, mb / load_s, static_cast<double>(rows) / load_s, cached_s * 1e6,
-        mb / read_s, frame_bytes / 1e6, peak_over_frame / 1e6);
-  } else {
-    std::printf("csv: %.1f MB, %zu rows, %zu-byte frame\n", mb, rows, frame_bytes);
-    std::printf("  load (best of %d)      %8.3f s  %7.1f MB/s  %10.0f rows/s\n", options.repeat,
-                load_s, mb / load_s, static_cast<double>(rows) / load_s);
-    std::printf("  second task, cached   %8.1f us\n", cached_s * 1e6);
-    std::printf("  reference: read only %8.3f s  %7.1f MB/s  (load = %.1fx the read)\n", read_s,
-                mb / read_s, load_s / read_s);
-    std::printf("  peak memory of the load %.1f MB = %.2fx the frame (%.1f MB)\n",
-                peak_over_frame / 1e6, static_cast<double>(peak_over_frame) / frame_bytes,
-                frame_bytes / 1e6);
+        "reference: reading the CSV's bytes, unparsed: %.3f s, %.0f MB/s (CSV load = "
+        "%.1fx)\n",
+        read_s, mb / read_s, csv.load_s / read_s);
+    std::printf("peak memory of the CSV load: %.1f MB = %.2fx its frame\n", csv.peak_bytes / 1e6,
+                static_cast<double>(csv.peak_bytes) / csv.frame_bytes);
+    for (const SourceFigures& f : others) {
+      std::printf("peak memory of the %s load: %.1f MB = %.2fx its frame\n", f.source.c_str(),
+                  f.peak_bytes / 1e6, static_cast<double>(f.peak_bytes) / f.frame_bytes);
+    }
   }
   return absl::OkStatus();
 }

@@ -43,7 +43,9 @@ int main(int argc, char** argv) {
   ld->add_option("--rows", load.rows, "rows of the generated cohort (default 2000000)");
   ld->add_option("--repeat", load.repeat, "best of this many loads (default 3)");
   ld->add_option("--seed", load.seed, "random seed (default 1)");
-  ld->add_flag("--json", load.json, "print one JSON object");
+  ld->add_option("--sources", load.sources, "csv (default), sqlite, postgresql; comma-separated")
+      ->delimiter(',');
+  ld->add_flag("--json", load.json, "print one JSON object per source");
   ld->callback([&] { status = spoor::bench::Load(load); });
   try {
     app.parse(argc, argv);
