@@ -400,6 +400,7 @@ struct ColumnBuilder {
   // Categorical mode: codes in order of first appearance, remapped to the
   // sorted level order at the end.
   std::vector<int32_t> codes;
+  size_t hot_rows = 0;             // rows surely coming (see ReserveColumn)
   std::deque<std::string> levels;  // stable addresses for the dictionary's keys
   absl::flat_hash_map<absl::string_view, int32_t> dictionary;
 
@@ -423,15 +424,18 @@ struct ColumnBuilder {
   }
 };
 
-// Reserves room for `rows` values. Columns of millions of rows are written
-// once, front to back: transparent huge pages save most of the page faults
-// (a third of a load's time on a VM) where the kernel offers them on request.
+// Reserves room for `rows` values, of which about `expected` will be used.
+// Columns of millions of rows are written once, front to back: transparent
+// huge pages save most of the page faults (a third of a load's time on a VM)
+// where the kernel offers them on request. Only the room surely used gets
+// them: a huge page is resident whole once touched, so one over the unused
+// tail would cost up to 2 MiB per column for nothing.
 template <typename T>
-void ReserveColumn(std::vector<T>& values, size_t rows) {
+void ReserveColumn(std::vector<T>& values, size_t rows, size_t expected) {
   values.reserve(rows);
   constexpr uintptr_t kHugePage = 2 << 20;
   const auto begin = reinterpret_cast<uintptr_t>(values.data());
-  const uintptr_t end = begin + values.capacity() * sizeof(T);
+  const uintptr_t end = begin + std::min(rows, expected) * sizeof(T);
   const uintptr_t aligned = (begin + kHugePage - 1) & ~(kHugePage - 1);
   if (aligned + kHugePage <= end) {
     ::madvise(reinterpret_cast<void*>(aligned), (end - aligned) & ~(kHugePage - 1),
@@ -555,7 +559,7 @@ void Parser::CommitMissingRow() {
 absl::Status Parser::SwitchToCategorical(size_t column_index) {
   ColumnBuilder& column = columns_[column_index];
   column.numeric = false;
-  ReserveColumn(column.codes, column.numbers.capacity());
+  ReserveColumn(column.codes, column.numbers.capacity(), column.hot_rows);
   std::vector<double>().swap(column.numbers);
   // Read the records accepted so far again, this column alone; they parsed
   // cleanly the first time. Blank lines count as in the first pass.
@@ -640,10 +644,13 @@ absl::StatusOr<DataFrame> Parser::Run() {
     if (!reserved && rows_ == 1024) {
       const double per_record =
           static_cast<double>(reader.consumed() - data_offset_) / static_cast<double>(rows_ + 1);
-      const auto rows = static_cast<size_t>(
-          static_cast<double>(size - std::min(size, data_offset_)) / per_record * 1.05 + 1024);
+      const double estimate = static_cast<double>(size - std::min(size, data_offset_)) / per_record;
+      const auto rows = static_cast<size_t>(estimate * 1.05 + 1024);
+      const auto hot_rows = static_cast<size_t>(estimate * 0.9);
       for (ColumnBuilder& column : columns_) {
-        column.numeric ? ReserveColumn(column.numbers, rows) : ReserveColumn(column.codes, rows);
+        column.hot_rows = hot_rows;
+        column.numeric ? ReserveColumn(column.numbers, rows, hot_rows)
+                       : ReserveColumn(column.codes, rows, hot_rows);
       }
       reserved = true;
     }

@@ -259,10 +259,18 @@ struct GlmAlgorithm::LocalData {
   };
   std::vector<Column> columns;
   Eigen::MatrixXd owned;
-  Eigen::VectorXd y, offset, weights;
+  // The response: a view into the frame's column, or `y_owned`.
+  const double* y = nullptr;
+  Eigen::VectorXd y_owned;
+  Eigen::Index n = 0;
+  // Empty when the model has none (all 0) or no prior weights (all 1), so
+  // that the common model keeps no n-vector of constants.
+  Eigen::VectorXd offset, weights;
 
-  Eigen::Index rows() const { return y.size(); }
+  Eigen::Index rows() const { return n; }
   Eigen::Index cols() const { return static_cast<Eigen::Index>(columns.size()); }
+  double offset_at(Eigen::Index i) const { return offset.size() == 0 ? 0.0 : offset[i]; }
+  double weight_at(Eigen::Index i) const { return weights.size() == 0 ? 1.0 : weights[i]; }
 
   // X rows [start, start + count) into the top of `block`.
   void CopyRows(Eigen::Index start, Eigen::Index count, Eigen::MatrixXd& block) const {
@@ -276,22 +284,6 @@ struct GlmAlgorithm::LocalData {
         block.col(j).head(count).setOnes();
       }
     }
-  }
-
-  // X beta.
-  Eigen::VectorXd Times(const Eigen::VectorXd& beta) const {
-    Eigen::VectorXd out = Eigen::VectorXd::Zero(rows());
-    for (Eigen::Index j = 0; j < cols(); ++j) {
-      const Column& c = columns[static_cast<size_t>(j)];
-      if (c.frame != nullptr) {
-        out += beta[j] * Eigen::Map<const Eigen::VectorXd>(c.frame, rows());
-      } else if (c.owned >= 0) {
-        out += beta[j] * owned.col(c.owned);
-      } else {
-        out.array() += beta[j];
-      }
-    }
-    return out;
   }
 };
 
@@ -320,8 +312,8 @@ bool ViewFrameColumns(const Spec& spec, const DataFrame& frame, const FactorLeve
     data.columns.push_back({column->numbers().data(), -1});
   }
   if (ModelColumnNames(f, levels) != expected) return false;  // R's order differs
-  data.y = ToVector(response->numbers());
-  data.offset = Eigen::VectorXd::Zero(data.y.size());
+  data.y = response->numbers().data();
+  data.n = static_cast<Eigen::Index>(response->numbers().size());
   return true;
 }
 
@@ -355,14 +347,15 @@ absl::StatusOr<LocalData> BuildLocalData(const Spec& spec, const DataFrame& fram
     SPOOR_ASSIGN_OR_RETURN(ModelMatrix matrix, BuildModelMatrix(spec.formula, *cases, levels));
     data.owned = std::move(matrix.x);
     for (Eigen::Index j = 0; j < data.owned.cols(); ++j) data.columns.push_back({nullptr, j});
-    data.y = std::move(matrix.y);
-    data.offset = std::move(matrix.offset);
+    data.y_owned = std::move(matrix.y);
+    data.y = data.y_owned.data();
+    data.n = data.y_owned.size();
+    if (!spec.formula.offsets.empty()) data.offset = std::move(matrix.offset);
   }
   const Eigen::Index n = data.rows();
   if (n != static_cast<Eigen::Index>(cases->num_rows())) {
     return absl::InternalError("glm: the model matrix dropped complete cases");
   }
-  data.weights = Eigen::VectorXd::Ones(n);
   if (!spec.weights.empty()) {
     const Column& weights = *cases->Find(spec.weights);
     if (weights.type() != ColumnType::kNumeric) {
@@ -375,12 +368,19 @@ absl::StatusOr<LocalData> BuildLocalData(const Spec& spec, const DataFrame& fram
           absl::StrCat("weights '", spec.weights, "' must not be negative"));
     }
   }
-  const Eigen::VectorXd& y = data.y;
   const std::string& response = spec.formula.response;
-  if (spec.family.family == Family::kBinomial) {
-    for (Eigen::Index i = 0; i < n; ++i) {
-      if (data.weights[i] == 0) data.y[i] = 0;  // as binomial()$initialize
+  if (spec.family.family == Family::kBinomial && data.weights.size() > 0 &&
+      (data.weights.array() == 0).any()) {
+    if (data.y_owned.size() == 0) {
+      data.y_owned = Eigen::Map<const Eigen::VectorXd>(data.y, n);
+      data.y = data.y_owned.data();
     }
+    for (Eigen::Index i = 0; i < n; ++i) {
+      if (data.weights[i] == 0) data.y_owned[i] = 0;  // as binomial()$initialize
+    }
+  }
+  const Eigen::Map<const Eigen::VectorXd> y(data.y, n);
+  if (spec.family.family == Family::kBinomial) {
     if ((y.array() < 0).any() || (y.array() > 1).any()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "response '", response, "' must lie between 0 and 1 for the binomial family"));
@@ -393,92 +393,125 @@ absl::StatusOr<LocalData> BuildLocalData(const Spec& spec, const DataFrame& fram
   return data;
 }
 
-// One node's IRLS quantities at the coefficients the state names.
+// One node's IRLS quantities at the coefficients the state names, a block
+// of rows at a time: eta, mu, the working weights and response live only
+// for one block, so the fit holds no n-vector beyond the data. Per row the
+// arithmetic and its order are those of glm.fit.
 absl::StatusOr<v1::Aggregate> LocalFit(const Spec& spec, const LocalData& data,
                                        const v1::Parameters& state, bool null_phase) {
   const FamilyFunctions fam(spec.family.family);
-  const LocalData& mm = data;
-  const Eigen::VectorXd& y = mm.y;
-  const Eigen::VectorXd& w = data.weights;
-  const Eigen::Index n = mm.rows();
+  const Eigen::Index n = data.rows();
   SPOOR_ASSIGN_OR_RETURN(double iteration, GetNumber(state, kIteration, 0));
 
-  const Eigen::Index p = null_phase ? 1 : mm.cols();
-  Eigen::VectorXd eta(n), mu(n);
+  const Eigen::Index p = null_phase ? 1 : data.cols();
+  // Where eta comes from: glm()'s starting values, the full model's fitted
+  // values (the null model starts from them), or X beta.
+  enum class Start { kMuStart, kFullModel, kBeta } start = Start::kBeta;
+  Eigen::VectorXd beta;
   if (iteration == 0 && !null_phase) {
-    for (Eigen::Index i = 0; i < n; ++i) eta[i] = fam.LinkFun(fam.MuStart(y[i], w[i]));
+    start = Start::kMuStart;
   } else if (iteration == 0) {
-    // glm() starts the null model from the full model's fitted values.
+    start = Start::kFullModel;
     SPOOR_ASSIGN_OR_RETURN(std::vector<double> full, GetNumbers(state, kStartBeta));
-    if (static_cast<Eigen::Index>(full.size()) != mm.cols()) {
+    if (static_cast<Eigen::Index>(full.size()) != data.cols()) {
       return absl::InvalidArgumentError("glm: the model's columns differ between nodes");
     }
-    Eigen::VectorXd full_eta = mm.Times(ToVector(full)) + mm.offset;
-    for (Eigen::Index i = 0; i < n; ++i) eta[i] = fam.LinkFun(fam.LinkInv(full_eta[i]));
+    beta = ToVector(full);
   } else {
-    SPOOR_ASSIGN_OR_RETURN(std::vector<double> beta, GetNumbers(state, kBeta));
-    if (static_cast<Eigen::Index>(beta.size()) != p) {
+    SPOOR_ASSIGN_OR_RETURN(std::vector<double> b, GetNumbers(state, kBeta));
+    if (static_cast<Eigen::Index>(b.size()) != p) {
       return absl::InvalidArgumentError("glm: the model's columns differ between nodes");
     }
-    eta = null_phase ? Eigen::VectorXd(Eigen::VectorXd::Constant(n, beta[0]) + mm.offset)
-                     : Eigen::VectorXd(mm.Times(ToVector(beta)) + mm.offset);
+    beta = ToVector(b);
   }
-  for (Eigen::Index i = 0; i < n; ++i) mu[i] = fam.LinkInv(eta[i]);
+  // X's block is needed for X beta and, outside the null phase, for X'WX.
+  const bool need_x = start == Start::kFullModel || !null_phase;
 
   std::optional<double> wtdmu;
   if (const v1::Value* v = FindParameter(state, kWtdmu); v != nullptr) wtdmu = v->number();
   const bool intercept = spec.formula.intercept;
 
   Eigen::VectorXd stats = Eigen::VectorXd::Zero(kStatCount);
-  Eigen::VectorXd working_w = Eigen::VectorXd::Zero(n), z = Eigen::VectorXd::Zero(n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    stats[kDeviance] += fam.DevResid(y[i], mu[i], w[i]);
-    stats[kSumWeights] += w[i];
-    stats[kSumWy] += w[i] * y[i];
-    stats[kAicPart] += fam.AicTerm(y[i], mu[i], w[i]);
-    if (fam.AtBoundary(mu[i])) stats[kBoundaryFit] = 1;
-    if (intercept) {
-      if (wtdmu) stats[kNullDeviance] += fam.DevResid(y[i], *wtdmu, w[i]);
+  Eigen::MatrixXd xtwx = Eigen::MatrixXd::Zero(p, p);
+  Eigen::VectorXd xtwz = Eigen::VectorXd::Zero(p);
+  constexpr Eigen::Index kChunk = 2048;
+  const Eigen::Index chunk = std::min(kChunk, n);
+  Eigen::MatrixXd block(need_x ? chunk : 0, need_x ? data.cols() : 0);
+  Eigen::VectorXd eta(chunk), mu(chunk), working_w(chunk), z(chunk), root_w(chunk);
+  for (Eigen::Index first = 0; first < n; first += kChunk) {
+    const Eigen::Index rows = std::min(kChunk, n - first);
+    if (need_x) data.CopyRows(first, rows, block);
+    // eta, column by column in the order glm.fit's X %*% beta sums.
+    switch (start) {
+      case Start::kMuStart:
+        for (Eigen::Index r = 0; r < rows; ++r) {
+          const Eigen::Index i = first + r;
+          eta[r] = fam.LinkFun(fam.MuStart(data.y[i], data.weight_at(i)));
+        }
+        break;
+      case Start::kFullModel:
+      case Start::kBeta:
+        if (start == Start::kBeta && null_phase) {
+          eta.head(rows).setConstant(beta[0]);
+        } else {
+          eta.head(rows).setZero();
+          for (Eigen::Index j = 0; j < data.cols(); ++j) {
+            eta.head(rows) += beta[j] * block.col(j).head(rows);
+          }
+        }
+        for (Eigen::Index r = 0; r < rows; ++r) eta[r] += data.offset_at(first + r);
+        if (start == Start::kFullModel) {
+          for (Eigen::Index r = 0; r < rows; ++r) eta[r] = fam.LinkFun(fam.LinkInv(eta[r]));
+        }
+        break;
+    }
+    for (Eigen::Index r = 0; r < rows; ++r) mu[r] = fam.LinkInv(eta[r]);
+
+    for (Eigen::Index r = 0; r < rows; ++r) {
+      const Eigen::Index i = first + r;
+      const double y = data.y[i];
+      const double w = data.weight_at(i);
+      stats[kDeviance] += fam.DevResid(y, mu[r], w);
+      stats[kSumWeights] += w;
+      stats[kSumWy] += w * y;
+      stats[kAicPart] += fam.AicTerm(y, mu[r], w);
+      if (fam.AtBoundary(mu[r])) stats[kBoundaryFit] = 1;
+      if (intercept) {
+        if (wtdmu) stats[kNullDeviance] += fam.DevResid(y, *wtdmu, w);
+      } else {
+        stats[kNullDeviance] += fam.DevResid(y, fam.LinkInv(data.offset_at(i)), w);
+      }
+      const double m = w * y;
+      if (spec.family.family == Family::kBinomial && std::abs(m - std::nearbyint(m)) > 1e-3) {
+        stats[kNonInteger] = 1;
+      }
+      working_w[r] = 0;
+      z[r] = 0;
+      if (w > 0) {
+        stats[kPositiveWeights] += 1;
+        const double d = fam.MuEta(eta[r]);
+        working_w[r] = w * d * d / fam.Variance(mu[r]);
+        z[r] = (eta[r] - data.offset_at(i)) + (y - mu[r]) / d;
+      }
+    }
+
+    if (null_phase) {
+      xtwx(0, 0) += working_w.head(rows).sum();
+      xtwz[0] += working_w.head(rows).dot(z.head(rows));
     } else {
-      stats[kNullDeviance] += fam.DevResid(y[i], fam.LinkInv(mm.offset[i]), w[i]);
-    }
-    const double m = w[i] * y[i];
-    if (spec.family.family == Family::kBinomial && std::abs(m - std::nearbyint(m)) > 1e-3) {
-      stats[kNonInteger] = 1;
-    }
-    if (w[i] > 0) {
-      stats[kPositiveWeights] += 1;
-      const double d = fam.MuEta(eta[i]);
-      working_w[i] = w[i] * d * d / fam.Variance(mu[i]);
-      z[i] = (eta[i] - mm.offset[i]) + (y[i] - mu[i]) / d;
+      // sqrt(W) X into a symmetric rank update: half the work of a general
+      // product.
+      root_w.head(rows) = working_w.head(rows).cwiseSqrt();
+      block.topRows(rows).array().colwise() *= root_w.head(rows).array();
+      xtwx.selfadjointView<Eigen::Lower>().rankUpdate(block.topRows(rows).transpose());
+      xtwz.noalias() += block.topRows(rows).transpose() *
+                        (root_w.head(rows).array() * z.head(rows).array()).matrix();
     }
   }
   stats[kN] = static_cast<double>(n);
   if (intercept && !wtdmu) stats[kNullDeviance] = kNaN;
+  if (!null_phase) xtwx.triangularView<Eigen::StrictlyUpper>() = xtwx.transpose();
 
-  // X'WX and X'Wz a block of rows at a time: no n x p temporary beside X.
-  Eigen::MatrixXd xtwx = Eigen::MatrixXd::Zero(p, p);
-  Eigen::VectorXd xtwz = Eigen::VectorXd::Zero(p);
-  if (null_phase) {
-    xtwx(0, 0) = working_w.sum();
-    xtwz[0] = working_w.dot(z);
-  } else {
-    // sqrt(W) X, a block at a time, into a symmetric rank update: half the
-    // work of a general product.
-    constexpr Eigen::Index kChunk = 2048;
-    const Eigen::VectorXd root_w = working_w.cwiseSqrt();
-    Eigen::MatrixXd scaled(std::min(kChunk, n), p);
-    for (Eigen::Index start = 0; start < n; start += kChunk) {
-      const Eigen::Index rows = std::min(kChunk, n - start);
-      const auto w_rows = root_w.segment(start, rows);
-      mm.CopyRows(start, rows, scaled);
-      scaled.topRows(rows).array().colwise() *= w_rows.array();
-      xtwx.selfadjointView<Eigen::Lower>().rankUpdate(scaled.topRows(rows).transpose());
-      xtwz.noalias() += scaled.topRows(rows).transpose() *
-                        (w_rows.array() * z.segment(start, rows).array()).matrix();
-    }
-    xtwx.triangularView<Eigen::StrictlyUpper>() = xtwx.transpose();
-  }
   v1::Aggregate aggregate;
   AddSymmetricBlock(aggregate, kXtwx, n, xtwx);
   AddVectorBlock(aggregate, kXtwz, n, xtwz);
