@@ -27,6 +27,7 @@ constexpr char kPhaseTable[] = "table";
 constexpr char kRowLevels[] = "row_levels";
 constexpr char kColLevels[] = "col_levels";
 constexpr char kSmallExpectedWarning[] = "Chi-squared approximation may be incorrect";
+constexpr char kSuppressedSuffix[] = " suppressed";
 
 struct Variables {
   std::string rows;
@@ -149,6 +150,43 @@ absl::StatusOr<v1::Aggregate> TableAggregate(const Variables& v, const NodeData&
   return aggregate;
 }
 
+// Small-cell suppression (statistical disclosure control's primary and
+// complementary suppression, e.g. Hundepool et al., Statistical Disclosure
+// Control, Wiley 2012, ch. 5): every cell with 0 < count < min_cell_count is
+// withheld, and then the smallest cell of at least min_cell_count too, so
+// that the withheld records (the node's complete cases, known from the
+// levels round, less the released counts) never add up to one small cell's
+// value. Withheld cells are released as 0, listed by index in a second block,
+// and the table's record_count counts only the released records. Without a
+// cell to withhold beside small ones, nothing is withheld and the gate
+// refuses the table.
+void SuppressSmallCells(const Variables& v, int64_t min_cell_count, v1::Aggregate& aggregate) {
+  v1::Block& block = *aggregate.mutable_blocks(0);
+  auto& counts = *block.mutable_count_table()->mutable_counts();
+  std::vector<int> withheld;
+  int complement = -1;
+  for (int k = 0; k < counts.size(); ++k) {
+    if (counts[k] > 0 && counts[k] < min_cell_count) {
+      withheld.push_back(k);
+    } else if (counts[k] >= min_cell_count && (complement < 0 || counts[k] < counts[complement])) {
+      complement = k;
+    }
+  }
+  if (withheld.empty() || complement < 0) return;
+  withheld.push_back(complement);
+  std::sort(withheld.begin(), withheld.end());
+  int64_t released = block.record_count();
+  v1::Block* list = aggregate.add_blocks();
+  list->set_name(absl::StrCat(TableName(v), kSuppressedSuffix));
+  for (int k : withheld) {
+    released -= counts[k];
+    counts[k] = 0;
+    list->mutable_vector()->add_values(k);
+  }
+  block.set_record_count(released);
+  list->set_record_count(released);
+}
+
 absl::Status MalformedFrom(const NodeAggregate& node) {
   return absl::InvalidArgumentError(
       absl::StrCat("node ", node.node_id, " sent a malformed crosstab aggregate"));
@@ -232,10 +270,24 @@ absl::StatusOr<CentralStep> CentralTable(const Variables& v, const v1::Parameter
   SPOOR_ASSIGN_OR_RETURN(std::vector<std::string> col_labels, GetTextList(state, kColLevels));
   const size_t cells = row_labels.size() * col_labels.size();
   std::vector<int64_t> counts(cells, 0);
+  std::vector<bool> suppressed(cells, false);
   for (const NodeAggregate& node : aggregates) {
     const auto& blocks = node.aggregate.blocks();
-    if (blocks.size() != 1 || blocks[0].name() != TableName(v) || !blocks[0].has_count_table()) {
+    if (blocks.empty() || blocks.size() > 2 || blocks[0].name() != TableName(v) ||
+        !blocks[0].has_count_table()) {
       return MalformedFrom(node);
+    }
+    if (blocks.size() == 2) {
+      if (blocks[1].name() != absl::StrCat(TableName(v), kSuppressedSuffix) ||
+          !blocks[1].has_vector()) {
+        return MalformedFrom(node);
+      }
+      for (double k : blocks[1].vector().values()) {
+        if (!(k >= 0 && k < static_cast<double>(cells)) || k != std::floor(k)) {
+          return MalformedFrom(node);
+        }
+        suppressed[static_cast<size_t>(k)] = true;
+      }
     }
     const v1::CountTable& table = blocks[0].count_table();
     if (!SameLabels(table.row_labels(), row_labels) ||
@@ -260,11 +312,19 @@ absl::StatusOr<CentralStep> CentralTable(const Variables& v, const v1::Parameter
   for (const std::string& label : row_labels) result.add_row_labels(label);
   for (const std::string& label : col_labels) result.add_col_labels(label);
   std::vector<int64_t> row_totals(row_labels.size(), 0), col_totals(col_labels.size(), 0);
+  std::vector<bool> row_suppressed(row_labels.size(), false),
+      col_suppressed(col_labels.size(), false);
   int64_t total = 0;
   for (size_t i = 0; i < row_labels.size(); ++i) {
     for (size_t j = 0; j < col_labels.size(); ++j) {
-      const int64_t count = counts[i * col_labels.size() + j];
+      const size_t k = i * col_labels.size() + j;
+      // A cell some node withheld is withheld whole: the others' part of it
+      // would read as the cell's count.
+      const int64_t count = suppressed[k] ? 0 : counts[k];
       result.add_counts(count);
+      result.add_suppressed(suppressed[k]);
+      row_suppressed[i] = row_suppressed[i] || suppressed[k];
+      col_suppressed[j] = col_suppressed[j] || suppressed[k];
       row_totals[i] += count;
       col_totals[j] += count;
       total += count;
@@ -272,7 +332,21 @@ absl::StatusOr<CentralStep> CentralTable(const Variables& v, const v1::Parameter
   }
   for (int64_t t : row_totals) result.add_row_totals(t);
   for (int64_t t : col_totals) result.add_col_totals(t);
+  for (bool b : row_suppressed) result.add_row_total_suppressed(b);
+  for (bool b : col_suppressed) result.add_col_total_suppressed(b);
   result.set_total(total);
+  if (std::find(suppressed.begin(), suppressed.end(), true) != suppressed.end()) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    result.set_chi_square(nan);
+    result.set_df(0);
+    result.set_p_value(nan);
+    result.set_total_suppressed(true);
+    result.add_warnings(
+        "cells below a node's min_cell_count were suppressed (with one more cell each, so that "
+        "they cannot be recovered): they, their row and column totals and the total are "
+        "withheld, and there is no chi-squared test on an incomplete table");
+    return step;
+  }
   PearsonTest(result);
   return step;
 }
@@ -311,7 +385,9 @@ absl::StatusOr<v1::Aggregate> CrosstabAlgorithm::Local(const LocalRequest& reque
   // build a table of any size a round state asks for.
   SPOOR_RETURN_IF_ERROR(CheckLevelCount(v.rows, row_labels.size(), "in the round state"));
   SPOOR_RETURN_IF_ERROR(CheckLevelCount(v.cols, col_labels.size(), "in the round state"));
-  return TableAggregate(v, data, row_labels, col_labels);
+  SPOOR_ASSIGN_OR_RETURN(v1::Aggregate aggregate, TableAggregate(v, data, row_labels, col_labels));
+  if (request.rules != nullptr) SuppressSmallCells(v, request.rules->min_cell_count, aggregate);
+  return aggregate;
 }
 
 absl::StatusOr<CentralStep> CrosstabAlgorithm::Central(const CentralRequest& request) const {

@@ -39,8 +39,15 @@
 //           sends the union back as "row_levels" and "col_levels".
 //   table   Each node returns one CountTable block named "<rows> x <cols>",
 //           with the union's levels as row and column labels (levels it does
-//           not have count 0) and record_count = its complete cases. The
-//           coordinator sums the tables and computes totals and the test.
+//           not have count 0) and record_count = its complete cases. A node
+//           whose table has cells below its min_cell_count suppresses them,
+//           and one more cell (complementary suppression, so the withheld
+//           total never equals one small cell): they are released as 0 and
+//           listed by index in a vector block "<rows> x <cols> suppressed",
+//           and record_count counts only the released records. The
+//           coordinator sums the tables and computes totals and the test; a
+//           cell any node suppressed is withheld in the result, with its row
+//           and column totals and the total, and there is no test.
 // So what leaves a node is which levels of the two variables occur among
 // its complete cases, and the counts of the table. The node's disclosure
 // gate judges both (max_levels, min_records, min_cell_count).

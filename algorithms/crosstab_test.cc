@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "algorithms/csv_reader.h"
+#include "algorithms/disclosure_gate.h"
 #include "nlohmann/json.hpp"
 
 namespace spoor {
@@ -58,7 +59,8 @@ struct Run {
   v1::CrosstabResult result;
 };
 
-Run RunCrosstab(const std::vector<const DataFrame*>& frames, const v1::Parameters& params) {
+Run RunCrosstab(const std::vector<const DataFrame*>& frames, const v1::Parameters& params,
+                const DisclosureRules* rules = nullptr) {
   CrosstabAlgorithm crosstab;
   Run run;
   auto fail = [&run](absl::Status status) {
@@ -71,7 +73,8 @@ Run RunCrosstab(const std::vector<const DataFrame*>& frames, const v1::Parameter
   for (int round = 1; round <= 2; ++round) {
     std::vector<NodeAggregate> aggregates;
     for (size_t k = 0; k < frames.size(); ++k) {
-      absl::StatusOr<v1::Aggregate> local = crosstab.Local({params, *state, round, *frames[k]});
+      absl::StatusOr<v1::Aggregate> local =
+          crosstab.Local({params, *state, round, *frames[k], rules});
       if (!local.ok()) return fail(local.status());
       (round == 1 ? run.levels_round : run.table_round).push_back(*local);
       aggregates.push_back({"node" + std::to_string(k + 1), *local});
@@ -408,6 +411,77 @@ TEST_CASE("crosstab: malformed aggregates name the node", "[crosstab]") {
   absl::StatusOr<v1::Aggregate> local = crosstab.Local({params, state, 2, changed});
   CHECK(local.status().code() == absl::StatusCode::kFailedPrecondition);
   CHECK_THAT(std::string(local.status().message()), Catch::Contains("'a'"));
+}
+
+TEST_CASE("crosstab: a node suppresses small cells and one more; the result withholds them",
+          "[crosstab]") {
+  // Node 1: sex x smoker with one small cell (M, yes) = 2; node 2 and 3
+  // have every cell >= 5.
+  auto site = [](int f_no, int f_yes, int m_no, int m_yes) {
+    Strings sex, smoker;
+    auto add = [&](const char* s, const char* k, int n) {
+      for (int i = 0; i < n; ++i) {
+        sex.push_back(s);
+        smoker.push_back(k);
+      }
+    };
+    add("F", "no", f_no);
+    add("F", "yes", f_yes);
+    add("M", "no", m_no);
+    add("M", "yes", m_yes);
+    return Frame({Cat("sex", sex), Cat("smoker", smoker)});
+  };
+  const DataFrame a = site(20, 9, 14, 2), b = site(11, 7, 9, 6), c = site(8, 5, 12, 10);
+  DisclosureRules rules;  // min_cell_count 5
+  Run run = RunCrosstab({&a, &b, &c}, Params("sex", "smoker"), &rules);
+  REQUIRE(run.status.ok());
+
+  // Node 1 withholds (M, yes) = 2 and the smallest cell >= 5, (F, yes) = 9;
+  // it counts only the released records, and the gate lets it pass.
+  const v1::Aggregate& released = run.table_round[0];
+  REQUIRE(released.blocks_size() == 2);
+  CHECK(ToInts(released.blocks(0).count_table().counts()) == std::vector<int64_t>{20, 0, 14, 0});
+  CHECK(released.blocks(0).record_count() == 34);
+  CHECK(std::vector<double>(released.blocks(1).vector().values().begin(),
+                            released.blocks(1).vector().values().end()) ==
+        std::vector<double>{1, 3});
+  CHECK_FALSE(DisclosureGate(rules).Check(released).has_value());
+  // The others release everything, as before.
+  CHECK(run.table_round[1].blocks_size() == 1);
+  // Without suppression node 1's table is refused.
+  v1::Aggregate whole = released;
+  whole.mutable_blocks()->RemoveLast();
+  whole.mutable_blocks(0)->mutable_count_table()->set_counts(3, 2);
+  REQUIRE(DisclosureGate(rules).Check(whole).has_value());
+
+  const v1::CrosstabResult& result = run.result;
+  CHECK(std::vector<bool>(result.suppressed().begin(), result.suppressed().end()) ==
+        std::vector<bool>{false, true, false, true});
+  CHECK(result.counts(0) == 39);
+  CHECK(result.counts(2) == 35);
+  CHECK(std::vector<bool>(result.row_total_suppressed().begin(),
+                          result.row_total_suppressed().end()) == std::vector<bool>{true, true});
+  CHECK(std::vector<bool>(result.col_total_suppressed().begin(),
+                          result.col_total_suppressed().end()) == std::vector<bool>{false, true});
+  CHECK(result.col_totals(0) == 74);
+  CHECK(result.total_suppressed());
+  CHECK(result.df() == 0);
+  CHECK(std::isnan(result.chi_square()));
+  REQUIRE(result.warnings_size() == 1);
+  CHECK_THAT(result.warnings(0), Catch::Contains("suppressed"));
+
+  // A table with a small cell and no cell to withhold beside it is left
+  // whole to the gate, which refuses it.
+  const DataFrame few = site(12, 0, 0, 3);
+  Run left = RunCrosstab({&few, &b, &c}, Params("sex", "smoker"), &rules);
+  REQUIRE(left.status.ok());
+  REQUIRE(left.table_round[0].blocks_size() == 2);  // 3 and the 12 withheld
+  const DataFrame only_small = site(0, 0, 0, 3);
+  Run refused = RunCrosstab({&only_small, &b, &c}, Params("sex", "smoker"), &rules);
+  REQUIRE(refused.status.ok());
+  CHECK(refused.table_round[0].blocks_size() == 1);
+  std::optional<GateRefusal> refusal = DisclosureGate(rules).Check(refused.table_round[0]);
+  REQUIRE(refusal.has_value());
 }
 
 TEST_CASE("crosstab: registered as a built-in algorithm", "[crosstab]") {

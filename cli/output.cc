@@ -228,30 +228,46 @@ std::string GlmToText(const v1::GlmResult& glm) {
   return out;
 }
 
+// A count of a crosstab, or JSON null when it is withheld (suppressed).
+template <typename Counts, typename Flags>
+nlohmann::ordered_json CountOrNull(const Counts& counts, const Flags& withheld, int k) {
+  if (k < withheld.size() && withheld[k]) return nullptr;
+  return counts[k];
+}
+
+template <typename Counts, typename Flags>
+std::string CountText(const Counts& counts, const Flags& withheld, int k) {
+  if (k < withheld.size() && withheld[k]) return "*";
+  return absl::StrCat(counts[k]);
+}
+
 nlohmann::ordered_json CrosstabToJson(const v1::CrosstabResult& crosstab) {
   const int cols = crosstab.col_labels_size();
   nlohmann::ordered_json counts = nlohmann::ordered_json::array();
   for (int i = 0; i < crosstab.row_labels_size(); ++i) {
     nlohmann::ordered_json row = nlohmann::ordered_json::array();
     for (int j = 0; j < cols && i * cols + j < crosstab.counts_size(); ++j) {
-      row.push_back(crosstab.counts(i * cols + j));
+      row.push_back(CountOrNull(crosstab.counts(), crosstab.suppressed(), i * cols + j));
     }
     counts.push_back(std::move(row));
   }
+  auto totals = [](const auto& values, const auto& withheld) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (int k = 0; k < values.size(); ++k) out.push_back(CountOrNull(values, withheld, k));
+    return out;
+  };
   auto texts = [](const auto& field) {
     return std::vector<std::string>(field.begin(), field.end());
-  };
-  auto integers = [](const auto& field) {
-    return std::vector<int64_t>(field.begin(), field.end());
   };
   return {{"rows", crosstab.row_variable()},
           {"cols", crosstab.col_variable()},
           {"row_labels", texts(crosstab.row_labels())},
           {"col_labels", texts(crosstab.col_labels())},
           {"counts", std::move(counts)},
-          {"row_totals", integers(crosstab.row_totals())},
-          {"col_totals", integers(crosstab.col_totals())},
-          {"total", crosstab.total()},
+          {"row_totals", totals(crosstab.row_totals(), crosstab.row_total_suppressed())},
+          {"col_totals", totals(crosstab.col_totals(), crosstab.col_total_suppressed())},
+          {"total", crosstab.total_suppressed() ? nlohmann::ordered_json(nullptr)
+                                                : nlohmann::ordered_json(crosstab.total())},
           {"chi_square", JsonNumber(crosstab.chi_square())},
           {"df", crosstab.df()},
           {"p_value", JsonNumber(crosstab.p_value())},
@@ -270,14 +286,18 @@ std::string CrosstabToText(const v1::CrosstabResult& crosstab) {
   for (int i = 0; i < crosstab.row_labels_size(); ++i) {
     std::vector<std::string> row = {crosstab.row_labels(i)};
     for (int j = 0; j < cols && i * cols + j < crosstab.counts_size(); ++j) {
-      row.push_back(absl::StrCat(crosstab.counts(i * cols + j)));
+      row.push_back(CountText(crosstab.counts(), crosstab.suppressed(), i * cols + j));
     }
-    row.push_back(i < crosstab.row_totals_size() ? absl::StrCat(crosstab.row_totals(i)) : "");
+    row.push_back(i < crosstab.row_totals_size()
+                      ? CountText(crosstab.row_totals(), crosstab.row_total_suppressed(), i)
+                      : "");
     rows.push_back(std::move(row));
   }
   std::vector<std::string> totals = {"total"};
-  for (int64_t t : crosstab.col_totals()) totals.push_back(absl::StrCat(t));
-  totals.push_back(absl::StrCat(crosstab.total()));
+  for (int j = 0; j < crosstab.col_totals_size(); ++j) {
+    totals.push_back(CountText(crosstab.col_totals(), crosstab.col_total_suppressed(), j));
+  }
+  totals.push_back(crosstab.total_suppressed() ? "*" : absl::StrCat(crosstab.total()));
   rows.push_back(std::move(totals));
   // FormatTable's rule, again above the totals row.
   std::string out = FormatTable(header, rows, align);

@@ -111,11 +111,23 @@ TEST_CASE("spoor crosstab over three nodes equals R's table and chisq.test", "[i
   CHECK(shown["rows"] == "sex");
   CHECK(shown["total"] == cases[0]["total"]);
 
-  // dose x stage has cells below 5 at every site: the nodes refuse, naming
-  // the rule and never a count.
-  RunResult refused = RunSpoor(ClientArgs(
+  // dose x stage has cells below 5 at every site: the nodes suppress them
+  // (and one more cell each), and the result withholds those cells, their
+  // totals and the test.
+  RunResult suppressed = RunSpoor(ClientArgs(
       dir, {"crosstab", "--dataset", "cohort", "--rows", "dose", "--cols", "stage", "--json"}));
-  CheckOneLineError(refused, "min_cell_count");
+  INFO(suppressed.err);
+  REQUIRE(suppressed.exit_code == 0);
+  const nlohmann::json table = suppressed.Json();
+  int withheld = 0;
+  for (const nlohmann::json& row : table["counts"]) {
+    for (const nlohmann::json& cell : row) withheld += cell.is_null();
+  }
+  CHECK(withheld >= 2);
+  CHECK(table["counts"][0][0] == 152);  // a large cell stays exact
+  CHECK(table["chi_square"].is_null());
+  CHECK(table["total"].is_null());
+  CHECK_THAT(table["warnings"][0].get<std::string>(), Catch::Contains("suppressed"));
 
   RunResult unknown = RunSpoor(ClientArgs(
       dir, {"crosstab", "--dataset", "cohort", "--rows", "sex", "--cols", "smoker", "--json"}));
