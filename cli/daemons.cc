@@ -94,10 +94,17 @@ absl::Status RunNode(const std::string& config_path) {
   SPOOR_ASSIGN_OR_RETURN(std::unique_ptr<AuditLog> audit,
                          AuditLog::Open(config.data_dir + "/audit.jsonl", clock));
   DatasetCache datasets(config.datasets);
-  // Load every dataset once now, so a broken file is reported at start-up
-  // rather than to the first researcher.
+  // Load every dataset once now, so a broken file or query is reported at
+  // start-up rather than to the first researcher. A source that is only
+  // unavailable (a database down, a file being rewritten) does not stop the
+  // node: each task tries it again.
   for (const DatasetConfig& dataset : config.datasets) {
-    SPOOR_RETURN_IF_ERROR(datasets.Get(dataset.name).status());
+    absl::Status loaded = datasets.Get(dataset.name).status();
+    if (absl::IsUnavailable(loaded)) {
+      LogWarning(loaded.message(), "; the node starts and tries again at each task");
+    } else if (!loaded.ok()) {
+      return loaded;
+    }
   }
   std::unique_ptr<AlgorithmRegistry> algorithms = MakeBuiltinRegistry();
   DisclosureGate gate(config.disclosure);

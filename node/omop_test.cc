@@ -13,7 +13,14 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "algorithms/algorithm.h"
+#include "common/audit_log.h"
+#include "common/clock.h"
+#include "common/file_util.h"
+#include "node/dataset_cache.h"
 #include "node/sql_source.h"
+#include "node/task_executor.h"
 #include "tests/omop/omop_sample.h"
 
 #ifdef SPOOR_SQL_TEST_POSTGRES
@@ -116,6 +123,92 @@ TEST_CASE("The OMOP view through SQLite equals the values computed without SQL",
   CheckView(*frame, sample.rows);
 }
 
+// The sample's expected view as a CSV file, as a hospital might export it.
+std::string SampleCsv(const std::vector<SampleRow>& rows) {
+  std::string csv = "age,sex,diabetes,metformin,hba1c,died,followup\n";
+  for (const SampleRow& r : rows) {
+    absl::StrAppend(&csv, r.age, ",", r.sex.value_or("NA"), ",", r.diabetes, ",", r.metformin, ",",
+                    r.hba1c ? absl::StrFormat("%.17g", *r.hba1c) : std::string("NA"), ",", r.died,
+                    ",", r.followup, "\n");
+  }
+  return csv;
+}
+
+// Every aggregate a node releases for a summary and for the first rounds of
+// a logistic GLM of died on the view's covariates, through the node's own
+// cache and executor.
+std::vector<std::string> NodeAnswers(const DatasetConfig& dataset, const std::string& dir) {
+  FakeClock clock;
+  DatasetCache cache({dataset});
+  std::unique_ptr<AlgorithmRegistry> algorithms = MakeBuiltinRegistry();
+  DisclosureGate gate(DisclosureRules{});
+  std::unique_ptr<AuditLog> audit =
+      *AuditLog::Open(absl::StrCat(dir, "/audit-", dataset.name, ".jsonl"), clock);
+  TaskExecutor executor(*algorithms, cache, gate, *audit);
+  auto task = [](const std::string& id, const std::string& algorithm) {
+    v1::Task t;
+    t.set_task_id(id);
+    t.set_algorithm(algorithm);
+    t.set_dataset("cohort");
+    t.set_round(1);
+    for (const char* node : {"a", "b", "c"}) t.add_participants(node);
+    return t;
+  };
+  std::vector<std::string> answers;
+  v1::Task summary = task("s", "summary");
+  SetTextList(*summary.mutable_parameters(), "vars", {"age", "hba1c", "followup"});
+  v1::Task glm = task("g", "glm");
+  SetText(*glm.mutable_parameters(), "formula", "died ~ age + sex + diabetes + hba1c");
+  SetText(*glm.mutable_parameters(), "family", "binomial");
+  v1::Task catalogue = task("c", "catalogue");
+  for (v1::Task t : {summary, glm, catalogue}) {
+    // Round 1's state, as the coordinator would send it.
+    absl::StatusOr<v1::Parameters> state = algorithms->Find(t.algorithm())->Begin(t.parameters());
+    REQUIRE(state.ok());
+    *t.mutable_round_state() = *state;
+    v1::TaskResult result = executor.Execute(t);
+    INFO(dataset.name << ": " << result.DebugString());
+    REQUIRE(result.has_aggregate());
+    answers.push_back(result.aggregate().SerializeAsString());
+    if (t.algorithm() != "glm") continue;
+    // The GLM's first IRLS round too: X'WX, X'Wz and the deviance parts.
+    const Algorithm& glm_algorithm = *algorithms->Find("glm");
+    std::vector<NodeAggregate> round = {{"a", result.aggregate()}};
+    absl::StatusOr<CentralStep> step =
+        glm_algorithm.Central({t.parameters(), t.round_state(), 1, round});
+    REQUIRE(step.ok());
+    REQUIRE_FALSE(step->done);
+    t.set_task_id("g2");
+    t.set_round(2);
+    *t.mutable_round_state() = step->next_round_state;
+    result = executor.Execute(t);
+    INFO(result.DebugString());
+    REQUIRE(result.has_aggregate());
+    REQUIRE(result.aggregate().blocks_size() == 3);  // xtwx, xtwz, stats
+    answers.push_back(result.aggregate().SerializeAsString());
+  }
+  return answers;
+}
+
+DatasetConfig OmopDataset(const std::string& name, DatasetSource source, const OmopView& view) {
+  DatasetConfig dataset;
+  dataset.name = name;
+  dataset.source = source;
+  dataset.omop = view;
+  return dataset;
+}
+
+TEST_CASE("A node gives the same answers from a CSV and from an OMOP view in SQLite", "[omop]") {
+  TempDir dir;
+  const testing::OmopSample sample = MakeOmopSample(300, 7);
+  DatasetConfig csv = CsvDataset("cohort", dir.path + "/cohort.csv");
+  REQUIRE(WriteFileAtomically(csv.path, SampleCsv(sample.rows)).ok());
+  DatasetConfig lite = OmopDataset("cohort", DatasetSource::kSqlite, SampleView());
+  lite.path = MakeSqliteSample(dir.path, sample);
+  const std::vector<std::string> from_csv = NodeAnswers(csv, dir.path);
+  CHECK(NodeAnswers(lite, dir.path) == from_csv);
+}
+
 #ifdef SPOOR_SQL_TEST_POSTGRES
 TEST_CASE("The OMOP view through PostgreSQL equals SQLite's and the reference", "[omop]") {
   absl::StatusOr<testing::PostgresServer*> server = testing::SharedPostgresServer();
@@ -142,6 +235,17 @@ TEST_CASE("The OMOP view through PostgreSQL equals SQLite's and the reference", 
   absl::StatusOr<DataFrame> lite =
       ReadSqlite(path, {"", *OmopViewSql(SampleView(), SqlDialect::kSqlite), "dataset 'omop'"});
   REQUIRE(lite.ok());
+  // And a node answers alike from CSV, SQLite and PostgreSQL.
+  DatasetConfig csv = CsvDataset("cohort", dir.path + "/cohort.csv");
+  REQUIRE(WriteFileAtomically(csv.path, SampleCsv(sample.rows)).ok());
+  DatasetConfig pg = OmopDataset("cohort", DatasetSource::kPostgres, SampleView("cdm"));
+  pg.connection = (*server)->conninfo();
+  DatasetConfig sqlite = OmopDataset("cohort", DatasetSource::kSqlite, SampleView());
+  sqlite.path = path;
+  const std::vector<std::string> from_csv = NodeAnswers(csv, dir.path);
+  CHECK(NodeAnswers(sqlite, dir.path) == from_csv);
+  CHECK(NodeAnswers(pg, dir.path) == from_csv);
+
   for (const Column& column : frame->columns()) {
     const Column* other = lite->Find(column.name());
     REQUIRE(other != nullptr);
