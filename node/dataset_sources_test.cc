@@ -17,6 +17,7 @@
 #include "common/file_util.h"
 #include "node/dataset_cache.h"
 #include "node/node_config.h"
+#include "node/sql_test_support.h"
 #include "node/task_executor.h"
 
 #ifdef SPOOR_SQL_TEST_POSTGRES
@@ -26,28 +27,9 @@
 namespace spoor {
 namespace {
 
-namespace fs = std::filesystem;
+using testing::TempDir;
 
-struct TempDir {
-  TempDir() {
-    path = (fs::temp_directory_path() / absl::StrCat("spoor-sources-", std::random_device{}()))
-               .string();
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string path;
-};
-
-void Sqlite(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  char* error = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-  INFO((error ? error : ""));
-  sqlite3_free(error);
-  sqlite3_close(db);
-  REQUIRE(rc == SQLITE_OK);
-}
+void Sqlite(const std::string& path, const std::string& sql) { testing::MakeSqlite(path, sql); }
 
 // node.toml with the given [[datasets]] tables (line 8 on).
 std::string NodeToml(const std::string& datasets) {

@@ -20,6 +20,7 @@
 #include "common/file_util.h"
 #include "node/dataset_cache.h"
 #include "node/sql_source.h"
+#include "node/sql_test_support.h"
 #include "node/task_executor.h"
 #include "tests/omop/omop_sample.h"
 
@@ -30,7 +31,6 @@
 namespace spoor {
 namespace {
 
-namespace fs = std::filesystem;
 using testing::MakeOmopSample;
 using testing::SampleRow;
 using testing::SampleView;
@@ -66,27 +66,11 @@ void CheckView(const DataFrame& frame, const std::vector<SampleRow>& rows) {
   }
 }
 
-struct TempDir {
-  TempDir() {
-    path =
-        (fs::temp_directory_path() / absl::StrCat("spoor-omop-", std::random_device{}())).string();
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string path;
-};
+using testing::TempDir;
 
 std::string MakeSqliteSample(const std::string& dir, const testing::OmopSample& sample) {
   const std::string path = dir + "/omop.sqlite";
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  char* error = nullptr;
-  const int rc = sqlite3_exec(db, absl::StrCat("BEGIN;", sample.sql, "COMMIT;").c_str(), nullptr,
-                              nullptr, &error);
-  INFO((error ? error : ""));
-  sqlite3_free(error);
-  sqlite3_close(db);
-  REQUIRE(rc == SQLITE_OK);
+  testing::MakeSqlite(path, absl::StrCat("BEGIN;", sample.sql, "COMMIT;"));
   return path;
 }
 

@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "algorithms/csv_reader.h"
+#include "node/sql_test_support.h"
 
 #ifdef SPOOR_SQL_TEST_POSTGRES
 #include "tests/postgres_server.h"
@@ -27,30 +28,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  TempDir() {
-    path = (fs::temp_directory_path() / ("spoor-sql-" + std::to_string(std::random_device{}())))
-               .string();
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string path;
-};
-
-// Creates (or extends) a SQLite database by running `sql` with a writable
-// connection, as an ETL job would.
-void MakeSqlite(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) ==
-          SQLITE_OK);
-  char* error = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-  const std::string message = error == nullptr ? "" : error;
-  sqlite3_free(error);
-  sqlite3_close(db);
-  INFO(message);
-  REQUIRE(rc == SQLITE_OK);
-}
+using testing::MakeSqlite;
+using testing::TempDir;
 
 SqlRead Table(const std::string& table) { return {table, "", "dataset 'cohort'"}; }
 SqlRead Query(const std::string& query) { return {"", query, "dataset 'cohort'"}; }
