@@ -19,21 +19,18 @@ DatasetCache::DatasetCache(std::vector<DatasetConfig> datasets, const Clock* clo
     : clock_(clock != nullptr ? *clock : real_clock_) {
   for (DatasetConfig& d : datasets) {
     std::string name = d.name;
-    entries_[name].config = std::move(d);
+    entries_.try_emplace(name).first->second.config = std::move(d);
   }
 }
 
 std::vector<std::string> DatasetCache::Names() const {
-  absl::MutexLock lock(&mu_);
   std::vector<std::string> names;
   for (const auto& [name, entry] : entries_) names.push_back(name);
   return names;
 }
 
 const DatasetConfig* DatasetCache::Config(const std::string& name) const {
-  absl::MutexLock lock(&mu_);
   auto it = entries_.find(name);
-  // The map's nodes and their configs never change after construction.
   return it == entries_.end() ? nullptr : &it->second.config;
 }
 
@@ -83,14 +80,14 @@ absl::StatusOr<DataFrame> DatasetCache::Load(const DatasetConfig& config) const 
 }
 
 absl::StatusOr<std::shared_ptr<const DataFrame>> DatasetCache::Get(const std::string& name) {
-  // One lock over the load: two tasks asking for the same stale dataset
-  // should read it once, not twice in parallel.
-  absl::MutexLock lock(&mu_);
   auto it = entries_.find(name);
   if (it == entries_.end()) {
     return absl::NotFoundError(absl::StrCat("this node has no dataset '", name, "'"));
   }
   Entry& entry = it->second;
+  // The entry's lock over its load: two tasks asking for the same stale
+  // dataset read it once, not twice in parallel; other datasets go on.
+  absl::MutexLock lock(&entry.mu);
   struct ::stat st {};
   SPOOR_ASSIGN_OR_RETURN(bool current, Current(entry, st));
   if (current) return entry.frame;

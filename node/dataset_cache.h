@@ -2,7 +2,9 @@
 // (CSV file, SQLite database, PostgreSQL table, query or OMOP view),
 // harmonised (node.toml's [[datasets.variables]]) and kept until it changes:
 // a file (CSV, SQLite) when its modification time or size changes, a
-// PostgreSQL source when its refresh interval has passed. Thread-safe.
+// PostgreSQL source when its refresh interval has passed. Thread-safe: each
+// dataset has its own lock, so a slow read of one (a large PostgreSQL query)
+// never holds up tasks on another.
 #ifndef SPOOR_NODE_DATASET_CACHE_H_
 #define SPOOR_NODE_DATASET_CACHE_H_
 
@@ -46,23 +48,25 @@ class DatasetCache {
 
  private:
   struct Entry {
-    DatasetConfig config;
-    std::shared_ptr<const DataFrame> frame;
+    DatasetConfig config;  // fixed at construction
+    absl::Mutex mu;
+    std::shared_ptr<const DataFrame> frame ABSL_GUARDED_BY(mu);
     // Files: what the frame was read from. PostgreSQL: when.
-    struct timespec mtime {};
-    off_t size = -1;
-    absl::Time loaded = absl::InfinitePast();
+    struct timespec mtime ABSL_GUARDED_BY(mu) {};
+    off_t size ABSL_GUARDED_BY(mu) = -1;
+    absl::Time loaded ABSL_GUARDED_BY(mu) = absl::InfinitePast();
   };
 
   // Whether `entry`'s frame is still current; fills `stat_out` for files.
-  absl::StatusOr<bool> Current(const Entry& entry, struct ::stat& stat_out) const;
+  absl::StatusOr<bool> Current(const Entry& entry, struct ::stat& stat_out) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
   absl::StatusOr<DataFrame> Load(const DatasetConfig& config) const;
 
   const RealClock real_clock_;
   const Clock& clock_;
-  mutable absl::Mutex mu_;
-  // Keys and configs are fixed at construction; frames change under mu_.
-  std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  // The map and every config are fixed at construction (read without a
+  // lock); each entry's frame changes under its own mutex.
+  std::map<std::string, Entry> entries_;
 };
 
 }  // namespace spoor

@@ -5,9 +5,11 @@
 // postgres_test (SPOOR_SQL_TEST_POSTGRES) for the PostgreSQL refresh.
 #include <sqlite3.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <random>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -367,6 +369,35 @@ TEST_CASE("a PostgreSQL dataset is re-read after its refresh interval", "[node]"
   CHECK((*cache.Get("cohort"))->num_rows() == 2);  // still within the interval
   clock.Advance(absl::Minutes(2));
   CHECK((*cache.Get("cohort"))->num_rows() == 3);
+}
+
+TEST_CASE("a slow database read does not hold up tasks on another dataset", "[node]") {
+  absl::StatusOr<testing::PostgresServer*> server = testing::SharedPostgresServer();
+  if (!server.ok() && server.status().code() == absl::StatusCode::kFailedPrecondition) {
+    WARN("skipped: " << server.status().message());
+    return;
+  }
+  REQUIRE(server.ok());
+  REQUIRE((*server)->Execute("CREATE TABLE s (x int); INSERT INTO s VALUES (1), (2);").ok());
+  TempDir dir;
+  DatasetConfig slow;
+  slow.name = "slow";
+  slow.source = DatasetSource::kPostgres;
+  slow.connection = (*server)->conninfo();
+  slow.query = "SELECT x FROM s, (SELECT pg_sleep(2)) AS pause";
+  DatasetConfig fast = CsvDataset("fast", dir.path + "/fast.csv");
+  REQUIRE(WriteFileAtomically(fast.path, "x\n1\n2\n").ok());
+  DatasetCache cache({slow, fast});
+  std::atomic<bool> slow_done{false};
+  std::thread reader([&] {
+    CHECK(cache.Get("slow").ok());
+    slow_done = true;
+  });
+  absl::SleepFor(absl::Milliseconds(200));  // let the slow read start
+  CHECK(cache.Get("fast").ok());
+  CHECK_FALSE(slow_done.load());  // the fast dataset did not wait for it
+  reader.join();
+  CHECK(slow_done.load());
 }
 #endif
 
