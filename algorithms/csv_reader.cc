@@ -271,11 +271,24 @@ struct Record {
   bool blank = false;
 };
 
+size_t BufferBytes(const ByteSource& source, uint64_t offset, size_t chunk_bytes) {
+  const uint64_t size = source.size_hint();
+  uint64_t bytes = chunk_bytes;
+  if (size > 0) bytes = std::min<uint64_t>(bytes, size - std::min(size, offset) + 1);
+  return static_cast<size_t>(std::max<uint64_t>(bytes, 1));
+}
+
 // Reads complete records from a ByteSource chunk by chunk.
 class RecordReader {
  public:
+  // The buffer is a chunk, or the rest of the input when that is known and
+  // smaller (a short text costs no 1 MiB buffer); a record longer than it
+  // grows it.
   RecordReader(ByteSource& source, uint64_t offset, size_t line, size_t chunk_bytes)
-      : source_(source), offset_(offset), line_(line), buffer_(std::max<size_t>(chunk_bytes, 1)) {}
+      : source_(source),
+        offset_(offset),
+        line_(line),
+        buffer_(BufferBytes(source, offset, chunk_bytes)) {}
 
   // The next complete record in `record`; false at the end of the input.
   // `error` is set (and false returned) for a malformed record; it names the
