@@ -345,9 +345,13 @@ bool RecordReader::Fill() {
   }
   p_ = buffer_.data();
   end_ = buffer_.data() + filled;
-  // Line breaks at the very end close the last record; they open no other.
+  // CRs at the very end of the input end the last line (an old Mac line
+  // end); elsewhere a lone CR is data. They always lie in the last buffer,
+  // whatever the chunk size: the record they end or form reaches the input's
+  // end, so it is never consumed before. (LFs need no trimming: the blank
+  // lines they make at the end are dropped as records, see Parser::Run.)
   if (at_end_) {
-    while (end_ > p_ && (end_[-1] == '\n' || end_[-1] == '\r')) {
+    while (end_ > p_ && end_[-1] == '\r') {
       --end_;
       ++trimmed_;
     }
@@ -367,9 +371,13 @@ RecordReader::Outcome RecordReader::ReadRecord(Record& record, Term& error, size
     if (index >= scratch_.size()) scratch_.resize(index + 1);
     term = ReadField(p, end_, line, scratch_[index], field);
     if (term != Term::kComma && term != Term::kEndOfRecord) {
-      // Cut by the chunk's end, not malformed: an open quote, or a quote or
-      // CR whose next byte is in the next chunk.
-      if (!at_end_ && (term == Term::kUnterminated || p + 1 >= end_)) return Outcome::kNeedMore;
+      // Cut by the chunk's end, not malformed: an open quote, or a quote
+      // followed only by CRs so far (a CRLF, or CRs that end the input, may
+      // complete them in the next chunk).
+      if (!at_end_ &&
+          (term == Term::kUnterminated || std::all_of(p, end_, [](char c) { return c == '\r'; }))) {
+        return Outcome::kNeedMore;
+      }
       error = term;
       error_field = index + 1;
       return Outcome::kError;

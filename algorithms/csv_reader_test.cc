@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
 namespace spoor {
@@ -414,6 +415,32 @@ TEST_CASE("Chunk boundaries anywhere give the same frame", "[csv]") {
       }
     }
   }
+}
+
+TEST_CASE("Lone CRs and line breaks at the end read alike at every chunk size", "[csv]") {
+  // Found by the fuzzer (tests/fuzz/corpus/csv/crash-trailing-crs): the end
+  // of input was trimmed of every CR and LF, back into an earlier record
+  // when the whole text was one chunk, but not when it was not.
+  const std::vector<std::string> texts = {"a\r2\r\r\n\r\r\r\n", "x,y\n1,2\r",     "x,y\n1,2\n\r\r",
+                                          "x\n1\n\n\n",         "x\r\n1\r\n\r\n", "x\n\"a\r\"\r\r",
+                                          "x\n1\n\n2\n\n"};
+  for (const std::string& text : texts) {
+    INFO(absl::CEscape(text));
+    absl::StatusOr<DataFrame> whole = ParseCsv(text, "test.csv");
+    for (size_t chunk = 1; chunk <= 9; ++chunk) {
+      absl::StatusOr<DataFrame> chunked = ParseCsv(text, "test.csv", {.chunk_bytes = chunk});
+      INFO("chunk " << chunk << ": " << chunked.status().ToString());
+      REQUIRE(whole.ok() == chunked.ok());
+      if (whole.ok()) RequireSameFrame(*whole, *chunked);
+    }
+  }
+  DataFrame frame = MustParse("x,y\n1,2\r");
+  CHECK(Col(frame, "y").numbers() == std::vector<double>{2});  // the CR ends the line
+  frame = MustParse("x\n1\n\n2\n\n");
+  CHECK(frame.num_rows() == 3);  // the inner blank line is a missing value
+  frame = MustParse("a\r2\r\r\n\r\r\r\n");
+  CHECK(frame.columns()[0].name() == "a\r2\r");  // lone CRs are data
+  CHECK(frame.num_rows() == 1);
 }
 
 TEST_CASE("ReadCsvFile in small chunks re-reads the file for a late categorical column", "[csv]") {
