@@ -13,8 +13,8 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#include <iterator>
 #include <limits>
-#include <numeric>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -74,7 +74,6 @@ enum class Term : uint8_t {
 
 struct Field {
   std::string_view value;
-  bool in_scratch = false;  // `value` points into the scratch buffer
 };
 
 // Reads one field starting at `p` and advances `p` past its terminator.
@@ -107,10 +106,8 @@ inline Term ReadField(const char*& p, const char* end, size_t& line, std::string
         if (*c == '"') ++c;  // skip the second quote of a pair
       }
       field.value = scratch;
-      field.in_scratch = true;
     } else {
       field.value = std::string_view(start, static_cast<size_t>(close - start));
-      field.in_scratch = false;
     }
     if (p == end) return Term::kEndOfRecord;
     if (*p == ',') {
@@ -131,7 +128,6 @@ inline Term ReadField(const char*& p, const char* end, size_t& line, std::string
   }
 
   const char* start = p;
-  field.in_scratch = false;
   for (;;) {
     while (p < end && !kSpecial[static_cast<unsigned char>(*p)]) ++p;
     if (p == end) {
@@ -386,8 +382,9 @@ RecordReader::Outcome RecordReader::ReadRecord(Record& record, Term& error, size
   } while (term == Term::kComma);
   // A record that ends exactly at the chunk's end may go on in the next one.
   if (p == end_ && !at_end_) return Outcome::kNeedMore;
-  record.blank = record.fields.size() == 1 && record.fields[0].value.empty() &&
-                 !record.fields[0].in_scratch && p > p_ && *p_ != '"';
+  // A blank line: one empty field, not a quoted "" (p_ < end_, so the
+  // record has a first byte).
+  record.blank = record.fields.size() == 1 && record.fields[0].value.empty() && *p_ != '"';
   p_ = p;
   line_ = line;
   return Outcome::kRecord;
@@ -621,22 +618,11 @@ absl::Status Parser::SwitchToCategorical(size_t column_index) {
 
 Column Parser::Finish(ColumnBuilder& column) {
   if (column.numeric) return Column::Numeric(std::move(column.name), std::move(column.numbers));
-  const size_t n = column.levels.size();
-  std::vector<int32_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(),
-            [&](int32_t a, int32_t b) { return column.levels[a] < column.levels[b]; });
-  std::vector<int32_t> remap(n);
-  std::vector<std::string> levels;
-  levels.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    remap[order[i]] = static_cast<int32_t>(i);
-    levels.push_back(std::move(column.levels[order[i]]));
-  }
-  for (int32_t& code : column.codes) {
-    if (code >= 0) code = remap[code];
-  }
-  return Column::Categorical(std::move(column.name), std::move(levels), std::move(column.codes));
+  return Column::CategoricalSorting(
+      std::move(column.name),
+      std::vector<std::string>(std::make_move_iterator(column.levels.begin()),
+                               std::make_move_iterator(column.levels.end())),
+      std::move(column.codes));
 }
 
 absl::StatusOr<DataFrame> Parser::Run() {

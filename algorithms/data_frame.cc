@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cassert>
+#include <numeric>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -43,6 +44,26 @@ Column Column::Categorical(std::string name, std::vector<std::string> levels,
   column.levels_ = std::move(levels);
   column.codes_ = std::move(codes);
   return column;
+}
+
+Column Column::CategoricalSorting(std::string name, std::vector<std::string> levels,
+                                  std::vector<int32_t> codes) {
+  const size_t n = levels.size();
+  std::vector<int32_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(),
+            [&](int32_t a, int32_t b) { return levels[a] < levels[b]; });
+  std::vector<int32_t> remap(n);
+  std::vector<std::string> sorted;
+  sorted.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    remap[order[i]] = static_cast<int32_t>(i);
+    sorted.push_back(std::move(levels[order[i]]));
+  }
+  for (int32_t& code : codes) {
+    if (code >= 0) code = remap[code];
+  }
+  return Categorical(std::move(name), std::move(sorted), std::move(codes));
 }
 
 size_t Column::missing_count() const {

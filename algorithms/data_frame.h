@@ -28,6 +28,10 @@ class Column {
   // `codes[i]` indexes `levels` or is -1 (missing). Levels must be distinct.
   static Column Categorical(std::string name, std::vector<std::string> levels,
                             std::vector<int32_t> codes);
+  // As Categorical, from levels in any order (a reader's order of first
+  // appearance): sorts them by byte order and renumbers the codes to match.
+  static Column CategoricalSorting(std::string name, std::vector<std::string> levels,
+                                   std::vector<int32_t> codes);
 
   const std::string& name() const { return name_; }
   ColumnType type() const { return type_; }

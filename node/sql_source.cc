@@ -11,9 +11,9 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#include <iterator>
 #include <limits>
 #include <memory>
-#include <numeric>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -186,22 +186,11 @@ class ColumnBuilder {
 
   Column Finish() && {
     if (!categorical_) return Column::Numeric(std::move(name_), std::move(numbers_));
-    const size_t n = dictionary_levels_.size();
-    std::vector<int32_t> order(n);
-    std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(),
-              [&](int32_t a, int32_t b) { return dictionary_levels_[a] < dictionary_levels_[b]; });
-    std::vector<int32_t> remap(n);
-    std::vector<std::string> levels;
-    levels.reserve(n);
-    for (size_t i = 0; i < n; ++i) {
-      remap[order[i]] = static_cast<int32_t>(i);
-      levels.push_back(std::move(dictionary_levels_[order[i]]));
-    }
-    for (int32_t& code : codes_) {
-      if (code >= 0) code = remap[code];
-    }
-    return Column::Categorical(std::move(name_), std::move(levels), std::move(codes_));
+    return Column::CategoricalSorting(
+        std::move(name_),
+        std::vector<std::string>(std::make_move_iterator(dictionary_levels_.begin()),
+                                 std::make_move_iterator(dictionary_levels_.end())),
+        std::move(codes_));
   }
 
  private:
