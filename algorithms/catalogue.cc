@@ -1,5 +1,6 @@
 #include "algorithms/catalogue.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -41,13 +42,14 @@ absl::StatusOr<v1::Aggregate> CatalogueAlgorithm::Local(const LocalRequest& requ
         for (const std::string& level : column.levels()) variable->add_levels(level);
       }
     }
+    // Steps of kMissingShareStep, rounded up so that some missing never
+    // reads as none (the small epsilon keeps an exact step from rounding up).
     double share = 0;
-    if (records > 0 && column.missing_count() > 0) {
+    if (column.missing_count() > 0) {
       const double exact =
           static_cast<double>(column.missing_count()) / static_cast<double>(records);
-      share = std::ceil(exact / kMissingShareStep - 1e-9) * kMissingShareStep;
-      if (exact > 0 && share == 0) share = kMissingShareStep;
-      share = std::min(1.0, std::round(share / kMissingShareStep) * kMissingShareStep);
+      const double steps = std::max(1.0, std::ceil(exact / kMissingShareStep - 1e-9));
+      share = std::min(1.0, steps * kMissingShareStep);
     }
     variable->set_missing_share(share);
   }
