@@ -22,10 +22,6 @@
 #include "node/sql_test_support.h"
 #include "node/task_executor.h"
 
-#ifdef SPOOR_SQL_TEST_POSTGRES
-#include "tests/postgres_server.h"
-#endif
-
 namespace spoor {
 namespace {
 
@@ -348,23 +344,18 @@ TEST_CASE("a SQLite dataset is re-read when its file changes", "[node]") {
 
 #ifdef SPOOR_SQL_TEST_POSTGRES
 TEST_CASE("a PostgreSQL dataset is re-read after its refresh interval", "[node]") {
-  absl::StatusOr<testing::PostgresServer*> server = testing::SharedPostgresServer();
-  if (!server.ok() && server.status().code() == absl::StatusCode::kFailedPrecondition) {
-    WARN("skipped: " << server.status().message());
-    return;
-  }
-  REQUIRE(server.ok());
-  REQUIRE((*server)->Execute("CREATE TABLE t (x int); INSERT INTO t VALUES (1), (2);").ok());
+  SPOOR_NEED_POSTGRES(server);
+  REQUIRE(server->Execute("CREATE TABLE t (x int); INSERT INTO t VALUES (1), (2);").ok());
   DatasetConfig config;
   config.name = "cohort";
   config.source = DatasetSource::kPostgres;
-  config.connection = (*server)->conninfo();
+  config.connection = server->conninfo();
   config.table = "t";
   config.refresh = absl::Minutes(10);
   FakeClock clock;
   DatasetCache cache({config}, &clock);
   REQUIRE((*cache.Get("cohort"))->num_rows() == 2);
-  REQUIRE((*server)->Execute("INSERT INTO t VALUES (3);").ok());
+  REQUIRE(server->Execute("INSERT INTO t VALUES (3);").ok());
   clock.Advance(absl::Minutes(9));
   CHECK((*cache.Get("cohort"))->num_rows() == 2);  // still within the interval
   clock.Advance(absl::Minutes(2));
@@ -372,18 +363,13 @@ TEST_CASE("a PostgreSQL dataset is re-read after its refresh interval", "[node]"
 }
 
 TEST_CASE("a slow database read does not hold up tasks on another dataset", "[node]") {
-  absl::StatusOr<testing::PostgresServer*> server = testing::SharedPostgresServer();
-  if (!server.ok() && server.status().code() == absl::StatusCode::kFailedPrecondition) {
-    WARN("skipped: " << server.status().message());
-    return;
-  }
-  REQUIRE(server.ok());
-  REQUIRE((*server)->Execute("CREATE TABLE s (x int); INSERT INTO s VALUES (1), (2);").ok());
+  SPOOR_NEED_POSTGRES(server);
+  REQUIRE(server->Execute("CREATE TABLE s (x int); INSERT INTO s VALUES (1), (2);").ok());
   TempDir dir;
   DatasetConfig slow;
   slow.name = "slow";
   slow.source = DatasetSource::kPostgres;
-  slow.connection = (*server)->conninfo();
+  slow.connection = server->conninfo();
   slow.query = "SELECT x FROM s, (SELECT pg_sleep(2)) AS pause";
   DatasetConfig fast = CsvDataset("fast", dir.path + "/fast.csv");
   REQUIRE(WriteFileAtomically(fast.path, "x\n1\n2\n").ok());

@@ -24,10 +24,6 @@
 #include "node/task_executor.h"
 #include "tests/omop/omop_sample.h"
 
-#ifdef SPOOR_SQL_TEST_POSTGRES
-#include "tests/postgres_server.h"
-#endif
-
 namespace spoor {
 namespace {
 
@@ -195,21 +191,14 @@ TEST_CASE("A node gives the same answers from a CSV and from an OMOP view in SQL
 
 #ifdef SPOOR_SQL_TEST_POSTGRES
 TEST_CASE("The OMOP view through PostgreSQL equals SQLite's and the reference", "[omop]") {
-  absl::StatusOr<testing::PostgresServer*> server = testing::SharedPostgresServer();
-  if (!server.ok() && server.status().code() == absl::StatusCode::kFailedPrecondition) {
-    WARN("skipped: " << server.status().message());
-    return;
-  }
-  INFO(server.status().ToString());
-  REQUIRE(server.ok());
+  SPOOR_NEED_POSTGRES(server);
   const testing::OmopSample sample = MakeOmopSample(300, 7, "cdm");
-  absl::Status loaded = (*server)->Execute(absl::StrCat("CREATE SCHEMA cdm;", sample.sql));
+  absl::Status loaded = server->Execute(absl::StrCat("CREATE SCHEMA cdm;", sample.sql));
   INFO(loaded.ToString());
   REQUIRE(loaded.ok());
   absl::StatusOr<std::string> sql = OmopViewSql(SampleView("cdm"), SqlDialect::kPostgres);
   REQUIRE(sql.ok());
-  absl::StatusOr<DataFrame> frame =
-      ReadPostgres((*server)->conninfo(), {"", *sql, "dataset 'omop'"});
+  absl::StatusOr<DataFrame> frame = ReadPostgres(server->conninfo(), {"", *sql, "dataset 'omop'"});
   INFO(frame.status().ToString());
   REQUIRE(frame.ok());
   CheckView(*frame, sample.rows);
@@ -223,7 +212,7 @@ TEST_CASE("The OMOP view through PostgreSQL equals SQLite's and the reference", 
   DatasetConfig csv = CsvDataset("cohort", dir.path + "/cohort.csv");
   REQUIRE(WriteFileAtomically(csv.path, SampleCsv(sample.rows)).ok());
   DatasetConfig pg = OmopDataset("cohort", DatasetSource::kPostgres, SampleView("cdm"));
-  pg.connection = (*server)->conninfo();
+  pg.connection = server->conninfo();
   DatasetConfig sqlite = OmopDataset("cohort", DatasetSource::kSqlite, SampleView());
   sqlite.path = path;
   const std::vector<std::string> from_csv = NodeAnswers(csv, dir.path);

@@ -19,10 +19,6 @@
 #include "algorithms/csv_reader.h"
 #include "node/sql_test_support.h"
 
-#ifdef SPOOR_SQL_TEST_POSTGRES
-#include "tests/postgres_server.h"
-#endif
-
 namespace spoor {
 namespace {
 
@@ -322,26 +318,6 @@ void CheckSameFrame(const DataFrame& a, const DataFrame& b) {
     CHECK(x.codes() == y.codes());
   }
 }
-
-// One server per test process, started on first use and stopped at exit
-// (ctest runs each TEST_CASE as its own process). nullptr, with a warning,
-// when PostgreSQL is not installed: the tests then pass without running.
-PostgresServer* Server() {
-  absl::StatusOr<PostgresServer*> server = testing::SharedPostgresServer();
-  if (!server.ok()) {
-    if (server.status().code() == absl::StatusCode::kFailedPrecondition) {
-      WARN("skipped: " << server.status().message());
-      return nullptr;
-    }
-    FAIL("cannot start PostgreSQL: " << server.status().message());
-  }
-  return *server;
-}
-
-// Declares `server`, or returns from the test when PostgreSQL is missing.
-#define SPOOR_NEED_POSTGRES(server)  \
-  PostgresServer* server = Server(); \
-  if (server == nullptr) return
 
 void Exec(const PostgresServer& server, const std::string& sql) {
   absl::Status status = server.Execute(sql);

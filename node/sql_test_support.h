@@ -11,6 +11,10 @@
 
 #include "absl/strings/str_cat.h"
 
+#ifdef SPOOR_SQL_TEST_POSTGRES
+#include "tests/postgres_server.h"
+#endif
+
 namespace spoor::testing {
 
 // A fresh directory under the system's temporary directory, removed with
@@ -42,6 +46,28 @@ inline void MakeSqlite(const std::string& path, const std::string& sql) {
   INFO(message);
   REQUIRE(rc == SQLITE_OK);
 }
+
+#ifdef SPOOR_SQL_TEST_POSTGRES
+// The process's PostgreSQL server (SharedPostgresServer), or nullptr with a
+// warning when PostgreSQL is not installed: the test then passes without
+// running. Fails the test when the server is installed but cannot start.
+inline PostgresServer* PostgresOrSkip() {
+  absl::StatusOr<PostgresServer*> server = SharedPostgresServer();
+  if (!server.ok()) {
+    if (server.status().code() == absl::StatusCode::kFailedPrecondition) {
+      WARN("skipped: " << server.status().message());
+      return nullptr;
+    }
+    FAIL("cannot start PostgreSQL: " << server.status().message());
+  }
+  return *server;
+}
+
+// Declares `server`, or returns from the test when PostgreSQL is missing.
+#define SPOOR_NEED_POSTGRES(server)                                              \
+  ::spoor::testing::PostgresServer* server = ::spoor::testing::PostgresOrSkip(); \
+  if (server == nullptr) return
+#endif
 
 }  // namespace spoor::testing
 
