@@ -1,7 +1,6 @@
 #include "algorithms/cox.h"
 
 #include <cmath>
-#include <fstream>
 
 #include "algorithms/csv_reader.h"
 #include "algorithms/disclosure_gate.h"
@@ -13,19 +12,9 @@ namespace spoor {
 namespace {
 
 // Fixtures from tests/reference/cox.R (survival::coxph on the pooled data of
-// three sites; site 2 has no events); tests run from the repository root.
-constexpr char kReference[] = "tests/reference/";
+// three sites; site 2 has no events); read by testing::ReferenceSites and ReferenceJson.
 
-std::vector<DataFrame> Sites() {
-  std::vector<DataFrame> sites;
-  for (int i = 1; i <= 3; ++i) {
-    absl::StatusOr<DataFrame> frame =
-        ReadCsvFile(std::string(kReference) + "cox_site" + std::to_string(i) + ".csv");
-    REQUIRE(frame.ok());
-    sites.push_back(*std::move(frame));
-  }
-  return sites;
-}
+std::vector<DataFrame> Sites() { return testing::ReferenceSites("cox"); }
 
 v1::Parameters Params(const std::string& formula, bool pooled, const std::string& ties,
                       int max_iterations = 20) {
@@ -49,9 +38,7 @@ absl::StatusOr<v1::Result> RunFederated(const v1::Parameters& params,
 }
 
 TEST_CASE("cox: every reference model equals R's coxph on the pooled data", "[cox]") {
-  std::ifstream in(std::string(kReference) + "cox_expected.json");
-  REQUIRE(in.good());
-  const nlohmann::json models = nlohmann::json::parse(in);
+  const nlohmann::json models = testing::ReferenceJson("cox_expected.json");
   const std::vector<DataFrame> sites = Sites();
   for (const nlohmann::json& model : models) {
     const bool pooled = !model["by_site"].get<bool>();

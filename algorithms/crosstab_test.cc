@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <set>
 #include <string>
@@ -11,6 +10,7 @@
 
 #include "algorithms/csv_reader.h"
 #include "algorithms/disclosure_gate.h"
+#include "algorithms/test_rounds.h"
 #include "nlohmann/json.hpp"
 
 namespace spoor {
@@ -107,24 +107,14 @@ double RelativeError(double actual, double expected) {
 
 // ---- Against R -----------------------------------------------------------
 
-// Fixtures from tests/reference/crosstab.R; tests run from the repository
-// root (ctest's WORKING_DIRECTORY).
-constexpr char kReference[] = "tests/reference/";
+// Fixtures from tests/reference/crosstab.R, read by testing::ReferenceSites
+// and ReferenceJson.
 
 TEST_CASE("crosstab: matches R's table and chisq.test on the pooled reference data", "[crosstab]") {
-  std::vector<DataFrame> sites;
-  for (int k = 1; k <= 3; ++k) {
-    absl::StatusOr<DataFrame> site =
-        ReadCsvFile(std::string(kReference) + "crosstab_site" + std::to_string(k) + ".csv");
-    INFO("run the tests from the repository root: " << site.status().ToString());
-    REQUIRE(site.ok());
-    sites.push_back(*std::move(site));
-  }
+  const std::vector<DataFrame> sites = testing::ReferenceSites("crosstab");
   std::vector<const DataFrame*> frames;
   for (const DataFrame& site : sites) frames.push_back(&site);
-  std::ifstream file(std::string(kReference) + "crosstab_expected.json");
-  REQUIRE(file);
-  const nlohmann::json cases = nlohmann::json::parse(file);
+  const nlohmann::json cases = testing::ReferenceJson("crosstab_expected.json");
   REQUIRE(cases.size() == 3);
 
   bool saw_warning = false;
@@ -156,11 +146,10 @@ TEST_CASE("crosstab: matches R's table and chisq.test on the pooled reference da
 TEST_CASE("crosstab: what each node releases", "[crosstab]") {
   // Site 2 of the fixture never has dose 10: it reports the levels it has,
   // and in round 2 a zero row for the level others have.
-  absl::StatusOr<DataFrame> site1 = ReadCsvFile(std::string(kReference) + "crosstab_site1.csv");
-  absl::StatusOr<DataFrame> site2 = ReadCsvFile(std::string(kReference) + "crosstab_site2.csv");
-  REQUIRE(site1.ok());
-  REQUIRE(site2.ok());
-  Run run = RunCrosstab({&*site1, &*site2}, Params("dose", "stage"));
+  const std::vector<DataFrame> sites = testing::ReferenceSites("crosstab");
+  const DataFrame* site1 = &sites[0];
+  const DataFrame* site2 = &sites[1];
+  Run run = RunCrosstab({site1, site2}, Params("dose", "stage"));
   REQUIRE(run.status.ok());
 
   auto complete = [](const DataFrame& frame) {

@@ -1,7 +1,6 @@
 #include "algorithms/glm.h"
 
 #include <cmath>
-#include <fstream>
 #include <sstream>
 
 #include "algorithms/csv_reader.h"
@@ -16,25 +15,11 @@ namespace {
 using testing::RelativeDifference;
 
 // Fixtures from tests/reference/glm.R (R's glm() on the pooled data of three
-// sites); tests run from the repository root.
-constexpr char kReference[] = "tests/reference/";
+// sites); read by testing::ReferenceSites and ReferenceJson.
 
-std::vector<DataFrame> Sites() {
-  std::vector<DataFrame> sites;
-  for (int i = 1; i <= 3; ++i) {
-    absl::StatusOr<DataFrame> frame =
-        ReadCsvFile(std::string(kReference) + "glm_site" + std::to_string(i) + ".csv");
-    REQUIRE(frame.ok());
-    sites.push_back(*std::move(frame));
-  }
-  return sites;
-}
+std::vector<DataFrame> Sites() { return testing::ReferenceSites("glm"); }
 
-nlohmann::json Expected() {
-  std::ifstream in(std::string(kReference) + "glm_expected.json");
-  REQUIRE(in.good());
-  return nlohmann::json::parse(in);
-}
+nlohmann::json Expected() { return testing::ReferenceJson("glm_expected.json"); }
 
 v1::Parameters Params(const std::string& formula, const std::string& family,
                       const std::string& weights = "", int max_iterations = 25) {

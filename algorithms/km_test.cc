@@ -2,12 +2,12 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "algorithms/csv_reader.h"
+#include "algorithms/test_rounds.h"
 #include "nlohmann/json.hpp"
 
 namespace spoor {
@@ -98,10 +98,7 @@ void CheckCounts(const char* what, const Repeated& actual, const Json& expected)
 constexpr char kReference[] = "tests/reference/";
 
 TEST_CASE("km: three nodes equal R's survfit on the pooled data", "[km]") {
-  std::ifstream file(std::string(kReference) + "km_expected.json");
-  INFO("run the tests from the repository root");
-  REQUIRE(file);
-  const Json expected = Json::parse(file);
+  const Json expected = testing::ReferenceJson("km_expected.json");
   std::vector<DataFrame> nodes;
   for (const Json& site : expected.at("sites")) {
     absl::StatusOr<DataFrame> frame =

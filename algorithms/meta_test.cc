@@ -1,7 +1,6 @@
 #include "algorithms/meta.h"
 
 #include <cmath>
-#include <fstream>
 #include <limits>
 
 #include "algorithms/csv_reader.h"
@@ -17,26 +16,13 @@ using testing::RelativeDifference;
 
 // Fixtures: the three sites of tests/reference/glm.R and, from
 // tests/reference/meta.R, R's glm() per site pooled by the fixed-effect and
-// DerSimonian-Laird formulas in base R. Tests run from the repository root.
-constexpr char kReference[] = "tests/reference/";
+// DerSimonian-Laird formulas in base R. Read by testing::ReferenceSites and
+// ReferenceJson.
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-std::vector<DataFrame> Sites() {
-  std::vector<DataFrame> sites;
-  for (int i = 1; i <= 3; ++i) {
-    absl::StatusOr<DataFrame> frame =
-        ReadCsvFile(std::string(kReference) + "glm_site" + std::to_string(i) + ".csv");
-    REQUIRE(frame.ok());
-    sites.push_back(*std::move(frame));
-  }
-  return sites;
-}
+std::vector<DataFrame> Sites() { return testing::ReferenceSites("glm"); }
 
-nlohmann::json Expected() {
-  std::ifstream in(std::string(kReference) + "meta_expected.json");
-  REQUIRE(in.good());
-  return nlohmann::json::parse(in);
-}
+nlohmann::json Expected() { return testing::ReferenceJson("meta_expected.json"); }
 
 v1::Parameters Params(const std::string& formula, const std::string& family,
                       const std::string& weights = "") {

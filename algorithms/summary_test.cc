@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <random>
@@ -128,25 +127,11 @@ TEST_CASE("summary rejects a malformed aggregate from a node", "[summary]") {
 // --- Extremes and quantiles. ---
 
 // Fixtures from tests/reference/summary.R (R on the pooled data of three
-// sites); tests run from the repository root.
-constexpr char kReference[] = "tests/reference/";
+// sites); read by testing::ReferenceSites and ReferenceJson.
 
-std::vector<DataFrame> ReferenceSites() {
-  std::vector<DataFrame> sites;
-  for (int i = 1; i <= 3; ++i) {
-    absl::StatusOr<DataFrame> frame =
-        ReadCsvFile(std::string(kReference) + "summary_site" + std::to_string(i) + ".csv");
-    REQUIRE(frame.ok());
-    sites.push_back(*std::move(frame));
-  }
-  return sites;
-}
+std::vector<DataFrame> ReferenceSites() { return testing::ReferenceSites("summary"); }
 
-nlohmann::json ReferenceExpected() {
-  std::ifstream in(std::string(kReference) + "summary_expected.json");
-  REQUIRE(in.good());
-  return nlohmann::json::parse(in);
-}
+nlohmann::json ReferenceExpected() { return testing::ReferenceJson("summary_expected.json"); }
 
 v1::Parameters Options(std::vector<std::string> vars, bool extremes, bool quantiles) {
   v1::Parameters p = Vars(std::move(vars));

@@ -1,10 +1,20 @@
 #include "algorithms/test_rounds.h"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
+#include <fstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "algorithms/csv_reader.h"
+
 namespace spoor::testing {
+namespace {
+
+constexpr char kReferenceDir[] = "tests/reference/";
+
+}  // namespace
 
 absl::StatusOr<v1::Result> RunRounds(const Algorithm& algorithm, const v1::Parameters& params,
                                      const std::function<std::vector<DataFrame>(int)>& sites,
@@ -45,6 +55,25 @@ absl::StatusOr<v1::Result> RunRounds(const Algorithm& algorithm, const v1::Param
 double RelativeDifference(double a, double b) {
   if (a == b) return 0;
   return std::abs(a - b) / std::max(std::abs(a), std::abs(b));
+}
+
+std::vector<DataFrame> ReferenceSites(const std::string& prefix) {
+  std::vector<DataFrame> sites;
+  for (int i = 1; i <= 3; ++i) {
+    absl::StatusOr<DataFrame> frame =
+        ReadCsvFile(absl::StrCat(kReferenceDir, prefix, "_site", i, ".csv"));
+    INFO("run the tests from the repository root: " << frame.status().ToString());
+    REQUIRE(frame.ok());
+    sites.push_back(*std::move(frame));
+  }
+  return sites;
+}
+
+nlohmann::json ReferenceJson(const std::string& file) {
+  std::ifstream in(absl::StrCat(kReferenceDir, file));
+  INFO("run the tests from the repository root: " << file);
+  REQUIRE(in.good());
+  return nlohmann::json::parse(in);
 }
 
 }  // namespace spoor::testing

@@ -4,11 +4,13 @@
 #define SPOOR_ALGORITHMS_TEST_ROUNDS_H_
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "algorithms/algorithm.h"
 #include "algorithms/disclosure_gate.h"
+#include "nlohmann/json.hpp"
 
 namespace spoor::testing {
 
@@ -31,6 +33,14 @@ absl::StatusOr<v1::Result> RunRounds(const Algorithm& algorithm, const v1::Param
 
 // |a - b| / max(|a|, |b|); 0 when a == b.
 double RelativeDifference(double a, double b);
+
+// The reference fixtures of tests/reference/ (R scripts and what they
+// wrote), read from the repository root, where ctest runs the tests. Each
+// fails the test (REQUIRE) when the file cannot be read or parsed.
+//   ReferenceSites("glm"): glm_site1.csv .. glm_site3.csv
+//   ReferenceJson("glm_expected.json")
+std::vector<DataFrame> ReferenceSites(const std::string& prefix);
+nlohmann::json ReferenceJson(const std::string& file);
 
 }  // namespace spoor::testing
 
