@@ -116,17 +116,21 @@ namespace {
 
 // Submits `spec`, follows it (with progress on a terminal), and checks that
 // it succeeded with a result of the expected kind.
-absl::StatusOr<v1::Job> RunAnalysis(const std::string& config_path, const v1::JobSpec& spec,
+absl::StatusOr<v1::Job> RunAnalysis(ResearchClient& client, const v1::JobSpec& spec,
                                     const OutputOptions& output, v1::Result::KindCase kind) {
-  SPOOR_ASSIGN_OR_RETURN(auto client, Connect(config_path));
-  SPOOR_ASSIGN_OR_RETURN(v1::Job job,
-                         client->RunJob(spec, ::isatty(STDERR_FILENO) && !output.json));
+  SPOOR_ASSIGN_OR_RETURN(v1::Job job, client.RunJob(spec, ::isatty(STDERR_FILENO) && !output.json));
   SPOOR_RETURN_IF_ERROR(JobOutcome(job));
   if (job.result().kind_case() != kind) {
     return absl::InternalError(absl::StrCat("the coordinator returned no ", spec.algorithm(),
                                             " result; is it the same spoor version?"));
   }
   return job;
+}
+
+absl::StatusOr<v1::Job> RunAnalysis(const std::string& config_path, const v1::JobSpec& spec,
+                                    const OutputOptions& output, v1::Result::KindCase kind) {
+  SPOOR_ASSIGN_OR_RETURN(auto client, Connect(config_path));
+  return RunAnalysis(*client, spec, output, kind);
 }
 
 // The line above a result table: what ran where.
@@ -324,11 +328,12 @@ absl::Status MetaCommand(const std::string& config_path, const MetaOptions& opti
 
 absl::Status CatalogueCommand(const std::string& config_path, const std::string& dataset,
                               const OutputOptions& output) {
+  // One connection for the listing and every dataset's job.
+  SPOOR_ASSIGN_OR_RETURN(auto client, Connect(config_path));
   std::vector<std::string> datasets;
   if (!dataset.empty()) {
     datasets.push_back(dataset);
   } else {
-    SPOOR_ASSIGN_OR_RETURN(auto client, Connect(config_path));
     SPOOR_ASSIGN_OR_RETURN(std::vector<v1::NodeStatus> nodes, client->ListNodes());
     std::set<std::string> names;
     for (const v1::NodeStatus& node : nodes) {
@@ -348,7 +353,7 @@ absl::Status CatalogueCommand(const std::string& config_path, const std::string&
     JobTarget target;
     target.dataset = name;
     absl::StatusOr<v1::Job> job =
-        RunAnalysis(config_path, AnalysisSpec("catalogue", target), output, v1::Result::kCatalogue);
+        RunAnalysis(*client, AnalysisSpec("catalogue", target), output, v1::Result::kCatalogue);
     if (!job.ok()) {
       ++failed;
       if (datasets.size() == 1) return job.status();
