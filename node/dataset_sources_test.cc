@@ -172,23 +172,7 @@ v1::Task MakeTask(const std::string& id, const std::string& algorithm, const std
   return task;
 }
 
-// A node serving `datasets`, with the default disclosure rules.
-struct Node {
-  Node(const TempDir& dir, std::vector<DatasetConfig> datasets, const Clock* data_clock = nullptr)
-      : gate(DisclosureRules{}) {
-    cache = std::make_unique<DatasetCache>(std::move(datasets), data_clock);
-    algorithms = MakeBuiltinRegistry();
-    audit = *AuditLog::Open(absl::StrCat(dir.path, "/audit-", ++count, ".jsonl"), clock);
-    executor = std::make_unique<TaskExecutor>(*algorithms, *cache, gate, *audit);
-  }
-  static inline int count = 0;
-  FakeClock clock;
-  DisclosureGate gate;
-  std::unique_ptr<DatasetCache> cache;
-  std::unique_ptr<AlgorithmRegistry> algorithms;
-  std::unique_ptr<AuditLog> audit;
-  std::unique_ptr<TaskExecutor> executor;
-};
+using testing::TestNode;
 
 // Two hospitals hold the same 60 patients coded differently: A in SQLite
 // with sex 1/2 and glucose in mg/dL (column gluc), B in CSV with sex
@@ -238,8 +222,8 @@ struct TwoHospitals {
 TEST_CASE("two differently coded hospitals answer one harmonised query alike", "[node]") {
   TempDir dir;
   TwoHospitals hospitals(dir);
-  Node a(dir, {hospitals.a});
-  Node b(dir, {hospitals.b});
+  TestNode a(dir.path, {hospitals.a});
+  TestNode b(dir.path, {hospitals.b});
 
   v1::Task crosstab = MakeTask("x1", "crosstab", "cohort");
   SetText(*crosstab.mutable_parameters(), "rows", "sex");
@@ -276,7 +260,7 @@ TEST_CASE("two differently coded hospitals answer one harmonised query alike", "
 TEST_CASE("a filtered task reads only the records its --where keeps", "[node]") {
   TempDir dir;
   TwoHospitals hospitals(dir);
-  Node a(dir, {hospitals.a});
+  TestNode a(dir.path, {hospitals.a});
   v1::Task task = MakeTask("f1", "summary", "cohort");
   SetTextList(*task.mutable_parameters(), "vars", {"age"});
   task.set_where("age >= 50 && sex == 'F'");
@@ -286,8 +270,7 @@ TEST_CASE("a filtered task reads only the records its --where keeps", "[node]") 
   int expected = 0;
   for (int i = 0; i < 60; ++i) expected += (40 + i % 30 >= 50 && i % 3 == 0);
   CHECK(result.aggregate().blocks(0).record_count() == expected);
-  CHECK_THAT(*ReadFile(absl::StrCat(dir.path, "/audit-", Node::count, ".jsonl")),
-             Catch::Contains("age >= 50 && sex == 'F'"));
+  CHECK_THAT(*ReadFile(a.audit_path), Catch::Contains("age >= 50 && sex == 'F'"));
 
   // The next round reuses the filtered frame; a type error is the task's error.
   task.set_task_id("f2");
@@ -309,7 +292,7 @@ TEST_CASE("the catalogue describes a harmonised dataset with its metadata", "[no
   TwoHospitals hospitals(dir);
   hospitals.a.metadata.title = "Cohort A";
   hospitals.a.metadata.licence = "CC-BY-4.0";
-  Node a(dir, {hospitals.a});
+  TestNode a(dir.path, {hospitals.a});
   v1::TaskResult result = a.executor->Execute(MakeTask("c1", "catalogue", "cohort"));
   INFO(result.DebugString());
   REQUIRE(result.has_aggregate());

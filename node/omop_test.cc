@@ -118,13 +118,9 @@ std::string SampleCsv(const std::vector<SampleRow>& rows) {
 // a logistic GLM of died on the view's covariates, through the node's own
 // cache and executor.
 std::vector<std::string> NodeAnswers(const DatasetConfig& dataset, const std::string& dir) {
-  FakeClock clock;
-  DatasetCache cache({dataset});
-  std::unique_ptr<AlgorithmRegistry> algorithms = MakeBuiltinRegistry();
-  DisclosureGate gate(DisclosureRules{});
-  std::unique_ptr<AuditLog> audit =
-      *AuditLog::Open(absl::StrCat(dir, "/audit-", dataset.name, ".jsonl"), clock);
-  TaskExecutor executor(*algorithms, cache, gate, *audit);
+  testing::TestNode node(dir, {dataset});
+  TaskExecutor& executor = *node.executor;
+  const AlgorithmRegistry* algorithms = node.algorithms.get();
   auto task = [](const std::string& id, const std::string& algorithm) {
     v1::Task t;
     t.set_task_id(id);

@@ -10,6 +10,11 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "algorithms/algorithm.h"
+#include "common/audit_log.h"
+#include "common/clock.h"
+#include "node/dataset_cache.h"
+#include "node/task_executor.h"
 
 #ifdef SPOOR_SQL_TEST_POSTGRES
 #include "tests/postgres_server.h"
@@ -46,6 +51,31 @@ inline void MakeSqlite(const std::string& path, const std::string& sql) {
   INFO(message);
   REQUIRE(rc == SQLITE_OK);
 }
+
+// A node's task path without its link: the cache over `datasets`, the
+// built-in algorithms, a gate with the default rules and an audit log in
+// `dir` (a file of its own per node).
+struct TestNode {
+  TestNode(const std::string& dir, std::vector<DatasetConfig> datasets,
+           const Clock* data_clock = nullptr)
+      : audit_path(absl::StrCat(dir, "/audit-", ++count, ".jsonl")),
+        gate(DisclosureRules{}),
+        cache(std::move(datasets), data_clock),
+        algorithms(MakeBuiltinRegistry()) {
+    absl::StatusOr<std::unique_ptr<AuditLog>> opened = AuditLog::Open(audit_path, clock);
+    REQUIRE(opened.ok());
+    audit = *std::move(opened);
+    executor = std::make_unique<TaskExecutor>(*algorithms, cache, gate, *audit);
+  }
+  static inline int count = 0;
+  const std::string audit_path;
+  FakeClock clock;
+  DisclosureGate gate;
+  DatasetCache cache;
+  std::unique_ptr<AlgorithmRegistry> algorithms;
+  std::unique_ptr<AuditLog> audit;
+  std::unique_ptr<TaskExecutor> executor;
+};
 
 #ifdef SPOOR_SQL_TEST_POSTGRES
 // The process's PostgreSQL server (SharedPostgresServer), or nullptr with a
