@@ -76,6 +76,10 @@ class Algorithm {
 
   virtual const char* name() const = 0;
 
+  // Built in (reviewed with this code base), or a container algorithm whose
+  // aggregates the node judges with the gate's extra container rules.
+  virtual bool built_in() const { return true; }
+
   // Checks the researcher's parameters before any node sees the job.
   // INVALID_ARGUMENT saying which parameter is wrong and how to fix it.
   virtual absl::Status ValidateParameters(const v1::Parameters& parameters) const = 0;

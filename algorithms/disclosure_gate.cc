@@ -34,6 +34,29 @@ std::optional<GateRefusal> DisclosureGate::Check(const v1::Aggregate& aggregate)
   return std::nullopt;
 }
 
+std::optional<GateRefusal> DisclosureGate::CheckContainer(const v1::Aggregate& aggregate,
+                                                          int64_t records) const {
+  if (std::optional<GateRefusal> refusal = Check(aggregate)) return refusal;
+  int64_t values = 0;
+  for (const v1::Block& block : aggregate.blocks()) {
+    if (block.kind() != v1::BLOCK_KIND_UNSPECIFIED || block.has_description()) {
+      return Refuse("container_kind", block, "is of a kind only built-in algorithms may release");
+    }
+    if (block.record_count() > records) {
+      return Refuse("container_records", block, "claims more records than the dataset holds");
+    }
+    if (block.has_vector()) values += block.vector().values_size();
+    if (block.has_matrix()) values += block.matrix().dimension();
+  }
+  if (static_cast<double>(values) > rules_.max_parameter_fraction * static_cast<double>(records)) {
+    return GateRefusal{
+        "row_level", absl::StrCat("the aggregate carries more values than max_parameter_fraction (",
+                                  rules_.max_parameter_fraction,
+                                  ") of the records behind it: it could hold row-level data")};
+  }
+  return std::nullopt;
+}
+
 std::optional<GateRefusal> DisclosureGate::CheckBlock(const v1::Block& block) const {
   if (block.payload_case() == v1::Block::PAYLOAD_NOT_SET || block.record_count() < 0) {
     return Refuse("typed_aggregate", block, "is not a typed aggregate with a record count");

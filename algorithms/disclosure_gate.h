@@ -46,6 +46,18 @@
 //                           record count as a multiple of min_records and
 //                           each variable's share missing in steps of 0.05;
 //                           its levels lists obey max_levels
+// Container algorithms (CheckContainer) must also obey, since their shapes
+// were not reviewed with this code:
+//   container_kind          no block of a special kind (event times,
+//                           extremes, quantile counts, times) and no dataset
+//                           description: those are released only by the
+//                           built-in algorithms that need them
+//   container_records       no block claims more records than the (filtered)
+//                           dataset holds
+//   row_level               the aggregate's vector values and matrix
+//                           dimensions together number at most
+//                           max_parameter_fraction of the dataset's records:
+//                           more could be the records themselves
 //   min_sites               a job runs over at least min_sites nodes (default
 //                           3), so that a pooled result is not one or two
 //                           hospitals' data in disguise. Checked before the
@@ -97,6 +109,10 @@ class DisclosureGate {
   // nullopt if `aggregate` may be released, else the first rule that some
   // block breaks (blocks in order, rules in the order listed above).
   std::optional<GateRefusal> Check(const v1::Aggregate& aggregate) const;
+
+  // Check, then the container rules, for an aggregate a container algorithm
+  // made from a frame of `records` rows.
+  std::optional<GateRefusal> CheckContainer(const v1::Aggregate& aggregate, int64_t records) const;
 
   // nullopt if a job over `sites` distinct participating nodes may run here,
   // else a min_sites refusal.

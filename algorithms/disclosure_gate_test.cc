@@ -283,5 +283,48 @@ TEST_CASE("every rule judges every block, whatever its name or position", "[gate
   CHECK_THAT(refusal->message, Catch::Contains("'age'"));
 }
 
+TEST_CASE("container aggregates obey the container rules too", "[gate]") {
+  DisclosureGate gate({.min_records = 10});
+  const int64_t records = 200;
+  // Sums of 20 columns over 200 records: released.
+  v1::Aggregate sums;
+  v1::Block* block = sums.add_blocks();
+  block->set_name("sums");
+  block->set_record_count(records);
+  for (int i = 0; i < 20; ++i) block->mutable_vector()->add_values(i);
+  CHECK_FALSE(gate.CheckContainer(sums, records).has_value());
+
+  SECTION("the base rules still apply") {
+    CHECK(gate.CheckContainer(WithBlock(7), records)->rule == "min_records");
+  }
+  SECTION("a column of values is row-level data, in one block or spread over many") {
+    v1::Aggregate column;
+    v1::Block* values = column.add_blocks();
+    values->set_name("age");
+    values->set_record_count(records);
+    for (int i = 0; i < records; ++i) values->mutable_vector()->add_values(40 + i % 30);
+    std::optional<GateRefusal> refusal = gate.CheckContainer(column, records);
+    REQUIRE(refusal.has_value());
+    CHECK(refusal->rule == "row_level");
+    v1::Aggregate spread;
+    for (int i = 0; i < records; ++i) {
+      v1::Block* one = spread.add_blocks();
+      one->set_name("v");
+      one->set_record_count(records);
+      one->mutable_vector()->add_values(i);
+    }
+    CHECK(gate.CheckContainer(spread, records)->rule == "row_level");
+  }
+  SECTION("no block may claim more records than the dataset holds") {
+    CHECK(gate.CheckContainer(sums, records - 1)->rule == "container_records");
+  }
+  SECTION("special kinds are for the built-in algorithms only") {
+    // Quantile counts pass the base rules by default; not from a container.
+    block->set_kind(v1::BLOCK_KIND_QUANTILE_COUNTS);
+    CHECK_FALSE(gate.Check(sums).has_value());
+    CHECK(gate.CheckContainer(sums, records)->rule == "container_kind");
+  }
+}
+
 }  // namespace
 }  // namespace spoor

@@ -22,45 +22,15 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/internal/openssl_util.h"
 #include "common/status.h"
 
 namespace spoor {
 namespace {
 
-// One deleter for every OpenSSL type we own, so each owner is a plain
-// OsslPtr<T> and a missing overload is a compile error rather than a leak.
-struct OpenSslDeleter {
-  // ASN1_IA5STRING and ASN1_OCTET_STRING are this same type.
-  void operator()(ASN1_STRING* p) const { ASN1_STRING_free(p); }
-  void operator()(BIGNUM* p) const { BN_free(p); }
-  void operator()(BIO* p) const { BIO_free_all(p); }
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-  void operator()(GENERAL_NAME* p) const { GENERAL_NAME_free(p); }
-  void operator()(GENERAL_NAMES* p) const { GENERAL_NAMES_free(p); }
-  void operator()(X509* p) const { X509_free(p); }
-  void operator()(X509_EXTENSION* p) const { X509_EXTENSION_free(p); }
-  void operator()(X509_NAME* p) const { X509_NAME_free(p); }
-  void operator()(X509_STORE* p) const { X509_STORE_free(p); }
-  void operator()(X509_STORE_CTX* p) const { X509_STORE_CTX_free(p); }
-  void operator()(unsigned char* p) const { OPENSSL_free(p); }
-};
-
-template <typename T>
-using OsslPtr = std::unique_ptr<T, OpenSslDeleter>;
-
-// Debian's Abseil is built with its own string_view, distinct from std's.
-absl::string_view Absl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-
-// Clears the thread's OpenSSL error queue on entry and exit, so an error left
-// by an earlier unrelated call never shows up in one of our messages, and ours
-// never leak into someone else's.
-class ErrorQueueScope {
- public:
-  ErrorQueueScope() { ERR_clear_error(); }
-  ~ErrorQueueScope() { ERR_clear_error(); }
-  ErrorQueueScope(const ErrorQueueScope&) = delete;
-  ErrorQueueScope& operator=(const ErrorQueueScope&) = delete;
-};
+using internal::Absl;
+using internal::ErrorQueueScope;
+using internal::OsslPtr;
 
 // Drains the queue: the first entry is usually the root cause, later ones add
 // context, so all of them go into the message.
@@ -383,6 +353,8 @@ std::string_view RoleName(Role role) {
       return "node";
     case Role::kResearcher:
       return "researcher";
+    case Role::kReviewer:
+      return "reviewer";
     case Role::kAdmin:
       return "admin";
   }
@@ -390,13 +362,14 @@ std::string_view RoleName(Role role) {
 }
 
 absl::StatusOr<Role> ParseRole(std::string_view name) {
-  for (Role role : {Role::kCoordinator, Role::kNode, Role::kResearcher, Role::kAdmin}) {
+  for (Role role :
+       {Role::kCoordinator, Role::kNode, Role::kResearcher, Role::kReviewer, Role::kAdmin}) {
     if (name == RoleName(role)) return role;
   }
   // Escaped because the name may come from a certificate, i.e. a stranger.
   return absl::InvalidArgumentError(
       absl::StrCat("unknown role '", absl::CHexEscape(Absl(name)),
-                   "'; use one of coordinator, node, researcher, admin"));
+                   "'; use one of coordinator, node, researcher, reviewer, admin"));
 }
 
 absl::StatusOr<CertificateAndKey> CreateCertificateAuthority(const CaOptions& options) {

@@ -1,9 +1,10 @@
 // The consortium PKI: one CA per consortium, and certificates for every party
-// (coordinator, node, researcher, admin). Keys are ECDSA P-256 (accepted by
+// (coordinator, node, researcher, reviewer, admin). Keys are ECDSA P-256 (accepted by
 // every TLS 1.3 stack). The subject carries who a party is:
 //   CN = the party's name (node id, researcher name, "coordinator")
 //   O  = its organisation (hospital, university)
-//   OU = its role: "coordinator", "node", "researcher" or "admin"
+//   OU = its role: "coordinator", "node", "researcher", "reviewer" (reviews
+//        algorithms for the registry) or "admin"
 // Thread-compatible: no shared state.
 #ifndef SPOOR_COMMON_PKI_H_
 #define SPOOR_COMMON_PKI_H_
@@ -17,17 +18,17 @@
 
 namespace spoor {
 
-enum class Role { kCoordinator, kNode, kResearcher, kAdmin };
+enum class Role { kCoordinator, kNode, kResearcher, kReviewer, kAdmin };
 
-// "coordinator", "node", "researcher", "admin".
+// "coordinator", "node", "researcher", "reviewer", "admin".
 std::string_view RoleName(Role role);
 // INVALID_ARGUMENT naming the accepted roles if `name` is none of them.
 absl::StatusOr<Role> ParseRole(std::string_view name);
 
 // Who a certificate says its holder is.
 struct Identity {
-  std::string name;          // subject CN
-  std::string organisation;  // subject O
+  std::string name;               // subject CN
+  std::string organisation;       // subject O
   Role role = Role::kResearcher;  // subject OU
 };
 

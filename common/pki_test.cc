@@ -168,10 +168,10 @@ TEST_CASE("ParseRole rejects an unknown role and lists the accepted ones", "[pki
     REQUIRE_FALSE(parsed.ok());
     CHECK(parsed.status().code() == absl::StatusCode::kInvalidArgument);
     CHECK_THAT(Message(parsed.status()),
-               Contains("use one of coordinator, node, researcher, admin"));
+               Contains("use one of coordinator, node, researcher, reviewer, admin"));
   }
   CHECK(Message(ParseRole("x").status()) ==
-        "unknown role 'x'; use one of coordinator, node, researcher, admin");
+        "unknown role 'x'; use one of coordinator, node, researcher, reviewer, admin");
 }
 
 TEST_CASE("CreateCertificateAuthority makes a self-signed P-256 CA certificate", "[pki]") {

@@ -1,0 +1,43 @@
+// An owned SQLite prepared statement and a checked exec, for the stores that keep their state
+// in SQLite (the coordinator's jobs and algorithm registry, the node's
+// approval queue). Header only: the including target links SQLite.
+#ifndef SPOOR_COMMON_SQLITE_STATEMENT_H_
+#define SPOOR_COMMON_SQLITE_STATEMENT_H_
+
+#include <sqlite3.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace spoor {
+
+// Finalizes the statement it holds. Pass out() to sqlite3_prepare_v2.
+class SqliteStatement {
+ public:
+  SqliteStatement() = default;
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
+  ~SqliteStatement() { sqlite3_finalize(stmt_); }
+  sqlite3_stmt** out() { return &stmt_; }
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// Runs `sql` (statements without results). INTERNAL "<context>: <SQLite's
+// message>" on failure.
+inline absl::Status SqliteExec(sqlite3* db, const char* sql, const std::string& context) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) == SQLITE_OK) return absl::OkStatus();
+  absl::Status status =
+      absl::InternalError(absl::StrCat(context, ": ", message != nullptr ? message : "error"));
+  sqlite3_free(message);
+  return status;
+}
+
+}  // namespace spoor
+
+#endif  // SPOOR_COMMON_SQLITE_STATEMENT_H_
