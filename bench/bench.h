@@ -2,6 +2,7 @@
 #ifndef SPOOR_BENCH_BENCH_H_
 #define SPOOR_BENCH_BENCH_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -9,6 +10,13 @@
 #include "absl/status/status.h"
 
 namespace spoor::bench {
+
+// The p-quantile (0..1) of `v` by nearest rank; `v` must not be empty.
+inline double Percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
 
 struct RoundtripOptions {
   int nodes = 10;
@@ -59,6 +67,19 @@ struct LoadOptions {
 // Load throughput of a node's dataset (MB/s, rows/s), the second task's cost
 // on the cached dataset, and peak memory, against reading the same bytes.
 absl::Status Load(const LoadOptions& options);
+
+struct ContainerOptions {
+  int tasks = 50;         // measured tasks of each kind
+  int64_t rows = 3000;    // rows of the generated dataset (age, bmi)
+  std::string algorithm;  // the colmean executable; default: beside spoor-bench
+  bool json = false;
+};
+
+// Per-task latency at a node of a container algorithm (colmean, signed,
+// verified, unpacked once, run with runc for every task) against the same
+// statistic built in (summary of the same two variables), in the same
+// process on the same data: the added latency of the container boundary.
+absl::Status Container(const ContainerOptions& options);
 
 }  // namespace spoor::bench
 

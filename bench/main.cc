@@ -47,6 +47,15 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   ld->add_flag("--json", load.json, "print one JSON object per source");
   ld->callback([&] { status = spoor::bench::Load(load); });
+  spoor::bench::ContainerOptions container;
+  CLI::App* ct = app.add_subcommand(
+      "container", "added latency of a container algorithm's task over the built-in one");
+  ct->add_option("--tasks", container.tasks, "measured tasks of each kind (default 50)");
+  ct->add_option("--rows", container.rows, "rows of the generated dataset (default 3000)");
+  ct->add_option("--algorithm", container.algorithm,
+                 "the colmean executable (default: algorithms/colmean beside spoor-bench)");
+  ct->add_flag("--json", container.json, "print one JSON object");
+  ct->callback([&] { status = spoor::bench::Container(container); });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

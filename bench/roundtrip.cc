@@ -70,12 +70,6 @@ TlsFiles Files(const std::string& dir, const std::string& name) {
   return {dir + "/ca.crt", dir + "/" + name + ".crt", dir + "/" + name + ".key"};
 }
 
-double Percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
-
 // Starts `spoor node --config CONFIG` from the directory of this binary.
 absl::StatusOr<pid_t> SpawnNode(const std::string& config, const std::string& log) {
   std::error_code ec;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +10,7 @@
 #include "common/file_util.h"
 #include "common/grpc_status.h"
 #include "common/status.h"
+#include "coordinator/registry_service.h"
 #include "grpcpp/create_channel.h"
 
 namespace spoor {
@@ -31,14 +33,28 @@ absl::StatusOr<ClientConfig> LoadClientConfig(const std::string& path) {
   return config;
 }
 
+absl::StatusOr<std::unique_ptr<ResearchClient>> ConnectResearchClient(
+    const std::string& config_path) {
+  absl::StatusOr<ClientConfig> config = LoadClientConfig(config_path);
+  if (!config.ok()) {
+    if (absl::IsNotFound(config.status())) {
+      return absl::NotFoundError(absl::StrCat(config.status().message(),
+                                              "; pass --config with the client.toml your "
+                                              "consortium or `spoor sandbox start` gave you"));
+    }
+    return config.status();
+  }
+  return ResearchClient::Connect(*config);
+}
+
 absl::StatusOr<std::unique_ptr<ResearchClient>> ResearchClient::Connect(
     const ClientConfig& config) {
   SPOOR_ASSIGN_OR_RETURN(TlsMaterial tls, LoadTlsMaterial(config.tls));
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
   auto channel = grpc::CreateCustomChannel(config.coordinator, MakeChannelCredentials(tls), args);
-  return std::unique_ptr<ResearchClient>(
-      new ResearchClient(config.coordinator, v1::Research::NewStub(channel)));
+  return std::unique_ptr<ResearchClient>(new ResearchClient(
+      config.coordinator, v1::Research::NewStub(channel), v1::Registry::NewStub(channel)));
 }
 
 absl::Status ResearchClient::CallError(const grpc::Status& status) const {
@@ -132,6 +148,94 @@ absl::StatusOr<v1::Job> ResearchClient::RunJob(const v1::JobSpec& spec, bool sho
     }
     absl::SleepFor(absl::Milliseconds(500));
   }
+}
+
+absl::Status ResearchClient::PutBlob(const std::string& digest, const std::string& bytes) {
+  grpc::ClientContext context;
+  // A large layer over a slow link: a minute, plus a second per MiB.
+  context.set_deadline(
+      absl::ToChronoTime(absl::Now() + absl::Seconds(60) +
+                         absl::Seconds(static_cast<int64_t>(bytes.size() / kBlobChunkBytes))));
+  v1::PutBlobResponse response;
+  std::unique_ptr<grpc::ClientWriter<v1::BlobChunk>> writer =
+      registry_->PutBlob(&context, &response);
+  size_t offset = 0;
+  do {  // at least one chunk, even for an empty blob
+    const size_t n = std::min<size_t>(kBlobChunkBytes, bytes.size() - offset);
+    v1::BlobChunk chunk;
+    if (offset == 0) {
+      chunk.set_digest(digest);
+      chunk.set_size(static_cast<int64_t>(bytes.size()));
+    }
+    chunk.set_data(bytes.substr(offset, n));
+    offset += n;
+    if (!writer->Write(chunk)) break;  // the server ended the call; Finish says why
+  } while (offset < bytes.size());
+  writer->WritesDone();
+  grpc::Status status = writer->Finish();
+  if (!status.ok()) return CallError(status);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::AlgorithmRecord> ResearchClient::RegisterAlgorithm(
+    const std::string& index_json) {
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::RegisterAlgorithmRequest request;
+  request.set_index_json(index_json);
+  v1::AlgorithmRecord record;
+  grpc::Status status = registry_->RegisterAlgorithm(&context, request, &record);
+  if (!status.ok()) return CallError(status);
+  return record;
+}
+
+absl::StatusOr<v1::AlgorithmRecord> ResearchClient::GetAlgorithm(const std::string& reference) {
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::GetAlgorithmRequest request;
+  request.set_reference(reference);
+  v1::AlgorithmRecord record;
+  grpc::Status status = registry_->GetAlgorithm(&context, request, &record);
+  if (!status.ok()) return CallError(status);
+  return record;
+}
+
+absl::StatusOr<std::vector<v1::AlgorithmRecord>> ResearchClient::ListAlgorithms() {
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::ListAlgorithmsResponse response;
+  grpc::Status status = registry_->ListAlgorithms(&context, v1::ListAlgorithmsRequest(), &response);
+  if (!status.ok()) return CallError(status);
+  return std::vector<v1::AlgorithmRecord>(response.algorithms().begin(),
+                                          response.algorithms().end());
+}
+
+absl::StatusOr<v1::AlgorithmRecord> ResearchClient::ReviewAlgorithm(const std::string& reference,
+                                                                    v1::Verdict verdict,
+                                                                    const std::string& comment) {
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::ReviewAlgorithmRequest request;
+  request.set_reference(reference);
+  request.set_verdict(verdict);
+  request.set_comment(comment);
+  v1::AlgorithmRecord record;
+  grpc::Status status = registry_->ReviewAlgorithm(&context, request, &record);
+  if (!status.ok()) return CallError(status);
+  return record;
+}
+
+absl::StatusOr<v1::AlgorithmRecord> ResearchClient::RevokeAlgorithm(const std::string& reference,
+                                                                    const std::string& reason) {
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::RevokeAlgorithmRequest request;
+  request.set_reference(reference);
+  request.set_reason(reason);
+  v1::AlgorithmRecord record;
+  grpc::Status status = registry_->RevokeAlgorithm(&context, request, &record);
+  if (!status.ok()) return CallError(status);
+  return record;
 }
 
 }  // namespace spoor

@@ -34,6 +34,11 @@ struct SandboxOptions {
   int min_records = 10;
   int node_timeout_seconds = 60;
   bool allow_event_time_sums = false;  // every node's disclosure.allow_event_time_sums
+  // Every node's container sandbox limits ([containers]); 0 keeps the
+  // default.
+  int container_timeout_seconds = 0;
+  int container_memory_mb = 0;
+  int container_max_processes = 0;
 };
 absl::Status SandboxStart(const SandboxOptions& options);
 absl::Status SandboxStop(const std::string& dir);
@@ -126,6 +131,96 @@ absl::Status MetaCommand(const std::string& config_path, const MetaOptions& opti
 // node, the operator's metadata, the variables, and rounded counts.
 absl::Status CatalogueCommand(const std::string& config_path, const std::string& dataset,
                               const OutputOptions& output);
+
+// --- Container algorithms (cli/algorithm_commands.cc). ---
+// The image commands (keygen, package, sign, verify) work on local files
+// only; register, list, show, review, revoke and run talk to the
+// coordinator named in client.toml.
+
+struct AlgorithmKeygenOptions {
+  std::string out;     // the private key (mode 0600); the public key is out + ".pub"
+  bool force = false;  // replace existing files
+};
+// Prints the key id.
+absl::Status AlgorithmKeygenCommand(const AlgorithmKeygenOptions& options);
+
+struct AlgorithmPackageOptions {
+  std::string binary;  // a static x86-64 executable built with the SDK
+  std::string name;
+  std::string version;
+  std::string description;
+  std::vector<std::string> parameters;  // NAME:TYPE[:required][:DESCRIPTION]
+  std::vector<std::string> aggregates;  // block payload types
+  std::string out;
+  std::string format;  // "dir", "tar", or empty: tar when `out` ends in .tar
+};
+// Writes the image and prints its manifest digest (alone, on stdout).
+absl::Status AlgorithmPackageCommand(const AlgorithmPackageOptions& options);
+
+struct AlgorithmSignOptions {
+  std::string key;     // private key PEM, mode 0600
+  std::string signer;  // "NAME (ORGANISATION)"
+  std::string image;   // rewritten in place, in its format, atomically
+};
+absl::Status AlgorithmSignCommand(const AlgorithmSignOptions& options);
+
+struct AlgorithmVerifyOptions {
+  std::vector<std::string> trusted;  // public key files
+  std::string image;
+};
+// OK, printing who signed, when a signature of a trusted key matches the
+// image; else the reason (unsigned, unknown signer, altered image).
+absl::Status AlgorithmVerifyCommand(const AlgorithmVerifyOptions& options);
+
+// Uploads the image's blobs, then registers it; prints the record.
+absl::Status AlgorithmRegisterCommand(const std::string& config_path, const std::string& image,
+                                      const OutputOptions& output);
+absl::Status AlgorithmListCommand(const std::string& config_path, const OutputOptions& output);
+// `reference`: NAME@VERSION or a manifest digest.
+absl::Status AlgorithmShowCommand(const std::string& config_path, const std::string& reference,
+                                  const OutputOptions& output);
+
+struct AlgorithmReviewOptions {
+  std::string reference;  // NAME@VERSION or a manifest digest
+  bool approve = false;   // exactly one of approve and reject
+  bool reject = false;
+  std::string comment;
+};
+absl::Status AlgorithmReviewCommand(const std::string& config_path,
+                                    const AlgorithmReviewOptions& options,
+                                    const OutputOptions& output);
+absl::Status AlgorithmRevokeCommand(const std::string& config_path, const std::string& reference,
+                                    const std::string& reason, const OutputOptions& output);
+
+struct RunContainerOptions {
+  std::string algorithm;  // NAME@VERSION
+  JobTarget target;
+  // KEY=VALUE: a number if VALUE parses as one, a list if it holds a comma
+  // (numbers if every element is one, else texts; "a," is a one-element
+  // list), else text. Where the registry declares the parameter's type, the
+  // value is read as that type (a "text" parameter keeps "2024" as text).
+  std::vector<std::string> parameters;
+};
+absl::Status RunContainerCommand(const std::string& config_path, const RunContainerOptions& options,
+                                 const OutputOptions& output);
+
+// --- A node's local state (cli/node_commands.cc), for its data steward and
+// operator on the node's host; `config_path` is node.toml. ---
+
+absl::Status NodeApprovalsListCommand(const std::string& config_path, const OutputOptions& output);
+struct NodeDecisionOptions {
+  std::string reference;  // NAME@VERSION, a digest, or a digest prefix (12+ hex digits)
+  bool approve = false;   // false: reject
+  std::string note;
+  std::string by;  // empty: $USER, else "data steward"
+};
+absl::Status NodeApprovalsDecideCommand(const std::string& config_path,
+                                        const NodeDecisionOptions& options);
+// Prints the log of container run `run_id` (as a task's error names it).
+absl::Status NodeLogsCommand(const std::string& config_path, const std::string& run_id);
+// Prints one line per check of the node's host and config; FAILED_PRECONDITION
+// "N problem(s) found" when any check failed.
+absl::Status NodeDoctorCommand(const std::string& config_path);
 
 // Writes a synthetic cohort CSV (deterministic for a given seed) for the
 // sandbox's --nodes N.

@@ -16,9 +16,11 @@
 #include "common/status.h"
 #include "common/tls.h"
 #include "coordinator/coordinator_server.h"
+#include "grpcpp/create_channel.h"
 #include "node/coordinator_link.h"
 #include "node/dataset_cache.h"
 #include "node/node_config.h"
+#include "node/node_containers.h"
 #include "node/task_executor.h"
 
 namespace spoor {
@@ -108,7 +110,19 @@ absl::Status RunNode(const std::string& config_path) {
   }
   std::unique_ptr<AlgorithmRegistry> algorithms = MakeBuiltinRegistry();
   DisclosureGate gate(config.disclosure);
-  TaskExecutor executor(*algorithms, datasets, gate, *audit);
+  // Container algorithms, when the operator enabled them: the approval
+  // queue, and the registry reached over a channel of its own.
+  std::unique_ptr<ApprovalStore> approvals;
+  std::unique_ptr<RegistryClient> registry;
+  std::unique_ptr<NodeContainers> containers;
+  if (config.containers.enabled) {
+    SPOOR_ASSIGN_OR_RETURN(approvals, ApprovalStore::Open(config.data_dir + "/approvals.db"));
+    registry = MakeGrpcRegistryClient(
+        grpc::CreateChannel(config.coordinator, MakeChannelCredentials(tls)));
+    SPOOR_ASSIGN_OR_RETURN(containers,
+                           NodeContainers::Create(config.containers, *registry, *approvals, clock));
+  }
+  TaskExecutor executor(*algorithms, datasets, gate, *audit, containers.get());
 
   v1::NodeHello hello;
   hello.set_node_id(config.name);
@@ -125,7 +139,8 @@ absl::Status RunNode(const std::string& config_path) {
     link.Stop();
   });
   LogInfo("starting; serving ", config.datasets.size(),
-          " dataset(s), min_records = ", config.disclosure.min_records, ", connecting out to ",
+          " dataset(s), min_records = ", config.disclosure.min_records,
+          config.containers.enabled ? ", container algorithms enabled" : "", ", connecting out to ",
           config.coordinator);
   link.Run();
   // Run() returns only after Stop(), which only the watcher calls.

@@ -2,10 +2,17 @@
 //
 //   spoor coordinator --config coordinator.toml     the coordinator daemon
 //   spoor node --config node.toml                   a node daemon
+//   spoor node approvals list|approve|reject|logs|doctor --config node.toml
+//                                                   a node's data steward and operator
 //   spoor pki init|issue ...                        the consortium PKI
 //   spoor sandbox start|stop ...                    a local federation
 //   spoor [--config client.toml] nodes|jobs|job|catalogue|summary|glm|crosstab|km|cox|meta
 //                                                   researchers
+//   spoor algorithm keygen|package|sign|verify ...  container algorithms: local images
+//   spoor [--config client.toml] algorithm register|list|show|review|revoke ...
+//                                                   ... and the consortium's registry
+//   spoor [--config client.toml] run NAME@VERSION ...
+//                                                   researchers: a registered algorithm
 //
 // Exit codes: 0 success, 1 the command failed (one line on stderr says why
 // and what to do), 2 the command line itself was wrong.
@@ -35,6 +42,191 @@ void AddJobTarget(CLI::App* command, spoor::JobTarget& target) {
                       "(docs/researchers.md)");
 }
 
+// What the container-algorithm and node-management commands parse into.
+// main() owns it: CLI11 writes into it during parse, the callbacks read it.
+struct ContainerCommandArgs {
+  spoor::NodeDecisionOptions decision;
+  std::string run_id;
+  spoor::AlgorithmKeygenOptions keygen;
+  spoor::AlgorithmPackageOptions package;
+  spoor::AlgorithmSignOptions sign;
+  spoor::AlgorithmVerifyOptions verify;
+  std::string image;
+  std::string reference;
+  std::string reason;
+  spoor::AlgorithmReviewOptions review;
+  spoor::RunContainerOptions run;
+};
+
+// spoor node approvals|logs|doctor: each reads node.toml (`config`, node's
+// own --config) and the node's files.
+void AddNodeCommands(CLI::App* node, const std::string& config, ContainerCommandArgs& args,
+                     spoor::OutputOptions& output, absl::Status& status) {
+  CLI::App* approvals = node->add_subcommand(
+      "approvals", "the data steward's queue of container algorithms awaiting local approval");
+  approvals->require_subcommand(1);
+  approvals->fallthrough();
+  CLI::App* list = approvals->add_subcommand("list", "list what waits and what was decided");
+  list->fallthrough();
+  list->add_flag("--json", output.json, "print JSON");
+  list->callback([&] { status = spoor::NodeApprovalsListCommand(config, output); });
+  spoor::NodeDecisionOptions& decision = args.decision;
+  for (const bool approve : {true, false}) {
+    CLI::App* decide = approvals->add_subcommand(
+        approve ? "approve" : "reject",
+        approve ? "let this node run an algorithm image" : "refuse an algorithm image");
+    decide->fallthrough();
+    decide
+        ->add_option("ALGORITHM", decision.reference,
+                     "NAME@VERSION, a manifest digest, or a digest prefix (12+ hex digits) from "
+                     "`spoor node approvals list`")
+        ->required();
+    decide->add_option("--note", decision.note, "why, for the record");
+    decide->add_option("--by", decision.by, "who decides (default: $USER)");
+    decide->callback([&, approve] {
+      decision.approve = approve;
+      status = spoor::NodeApprovalsDecideCommand(config, decision);
+    });
+  }
+  std::string& run_id = args.run_id;
+  CLI::App* logs = node->add_subcommand("logs", "print the log of one container run");
+  logs->fallthrough();
+  logs->add_option("RUN", run_id, "the run id a task's error names, e.g. 20260101T120000-1a2b3c4d")
+      ->required();
+  logs->callback([&] { status = spoor::NodeLogsCommand(config, run_id); });
+  CLI::App* doctor = node->add_subcommand(
+      "doctor",
+      "check this host and node.toml: TLS files, sandbox, signers, directories, "
+      "the coordinator");
+  doctor->fallthrough();
+  doctor->callback([&] { status = spoor::NodeDoctorCommand(config); });
+}
+
+// spoor algorithm ... and spoor run NAME@VERSION.
+void AddAlgorithmCommands(CLI::App& app, const std::string& client_config,
+                          ContainerCommandArgs& args, spoor::OutputOptions& output,
+                          absl::Status& status) {
+  CLI::App* algorithm = app.add_subcommand(
+      "algorithm",
+      "container algorithms: package, sign and verify images; register, review and revoke them");
+  algorithm->require_subcommand(1);
+
+  spoor::AlgorithmKeygenOptions& keygen_options = args.keygen;
+  CLI::App* keygen = algorithm->add_subcommand(
+      "keygen", "create an Ed25519 key pair for signing algorithm images");
+  keygen->add_option("--out", keygen_options.out, "private key file (mode 0600); FILE.pub too")
+      ->required();
+  keygen->add_flag("--force", keygen_options.force, "replace existing key files");
+  keygen->callback([&] { status = spoor::AlgorithmKeygenCommand(keygen_options); });
+
+  spoor::AlgorithmPackageOptions& package_options = args.package;
+  CLI::App* package = algorithm->add_subcommand(
+      "package", "package a static executable (built with the SDK) as an OCI image");
+  package->add_option("--binary", package_options.binary, "the algorithm's static executable")
+      ->required();
+  package->add_option("--name", package_options.name, "algorithm name, e.g. colmean")->required();
+  package->add_option("--version", package_options.version, "version, e.g. 1.0.0")->required();
+  package->add_option("--description", package_options.description, "one line for reviewers");
+  package
+      ->add_option("--param", package_options.parameters,
+                   "a parameter, NAME:TYPE[:required][:DESCRIPTION] with TYPE number, text, "
+                   "numbers or texts; repeat for more")
+      ->take_all()
+      ->expected(1)
+      ->allow_extra_args(false);
+  package
+      ->add_option("--aggregates", package_options.aggregates,
+                   "block types the algorithm returns: count_table,vector,matrix,histogram,levels")
+      ->delimiter(',');
+  package->add_option("--out", package_options.out, "image to write: a directory, or FILE.tar")
+      ->required();
+  package
+      ->add_option("--format", package_options.format,
+                   "dir or tar (default: tar if --out ends in .tar, else dir)")
+      ->check(CLI::IsMember({"dir", "tar"}));
+  package->callback([&] { status = spoor::AlgorithmPackageCommand(package_options); });
+
+  spoor::AlgorithmSignOptions& sign_options = args.sign;
+  CLI::App* sign = algorithm->add_subcommand(
+      "sign", "sign an image's manifest with your key (the signature is added to IMAGE)");
+  sign->add_option("--key", sign_options.key, "private key from `spoor algorithm keygen`")
+      ->required();
+  sign->add_option("--signer", sign_options.signer, "who signs, e.g. \"Alice Example (UMC)\"")
+      ->required();
+  sign->add_option("IMAGE", sign_options.image, "image directory or tar")->required();
+  sign->callback([&] { status = spoor::AlgorithmSignCommand(sign_options); });
+
+  spoor::AlgorithmVerifyOptions& verify_options = args.verify;
+  CLI::App* verify = algorithm->add_subcommand(
+      "verify", "check an image's blobs and that a trusted key signed it");
+  verify->add_option("--trusted", verify_options.trusted, "a trusted public key (PEM); repeat")
+      ->required()
+      ->take_all()
+      ->expected(1)
+      ->allow_extra_args(false);
+  verify->add_option("IMAGE", verify_options.image, "image directory or tar")->required();
+  verify->callback([&] { status = spoor::AlgorithmVerifyCommand(verify_options); });
+
+  std::string& image = args.image;
+  std::string& reference = args.reference;
+  std::string& reason = args.reason;
+  CLI::App* reg = algorithm->add_subcommand(
+      "register", "upload a signed image to the consortium's registry, for review");
+  reg->add_option("IMAGE", image, "image directory or tar")->required();
+  reg->add_flag("--json", output.json, "print JSON");
+  reg->callback([&] { status = spoor::AlgorithmRegisterCommand(client_config, image, output); });
+
+  CLI::App* list = algorithm->add_subcommand("list", "list the registered algorithms");
+  list->add_flag("--json", output.json, "print JSON");
+  list->callback([&] { status = spoor::AlgorithmListCommand(client_config, output); });
+
+  CLI::App* show = algorithm->add_subcommand(
+      "show", "one registered algorithm: parameters, signer, reviews, state");
+  show->add_option("ALGORITHM", reference, "NAME@VERSION or a manifest digest")->required();
+  show->add_flag("--json", output.json, "print JSON");
+  show->callback([&] { status = spoor::AlgorithmShowCommand(client_config, reference, output); });
+
+  spoor::AlgorithmReviewOptions& review_options = args.review;
+  CLI::App* review = algorithm->add_subcommand(
+      "review", "approve or reject a registered algorithm (reviewer or admin certificate)");
+  review->add_option("ALGORITHM", review_options.reference, "NAME@VERSION or a manifest digest")
+      ->required();
+  CLI::Option* approve = review->add_flag("--approve", review_options.approve, "approve it");
+  CLI::Option* reject = review->add_flag("--reject", review_options.reject, "reject it");
+  approve->excludes(reject);
+  review->add_option("--comment", review_options.comment, "what you checked, or what is wrong");
+  review->add_flag("--json", output.json, "print JSON");
+  review->callback(
+      [&] { status = spoor::AlgorithmReviewCommand(client_config, review_options, output); });
+
+  CLI::App* revoke = algorithm->add_subcommand(
+      "revoke", "withdraw an algorithm for good; nodes refuse it at once (admin certificate)");
+  revoke->add_option("ALGORITHM", reference, "NAME@VERSION or a manifest digest")->required();
+  revoke->add_option("--reason", reason, "why, for the nodes' operators")->required();
+  revoke->add_flag("--json", output.json, "print JSON");
+  revoke->callback(
+      [&] { status = spoor::AlgorithmRevokeCommand(client_config, reference, reason, output); });
+
+  spoor::RunContainerOptions& run_options = args.run;
+  CLI::App* run = app.add_subcommand(
+      "run", "run a registered container algorithm (NAME@VERSION) over the nodes");
+  run->add_option("ALGORITHM", run_options.algorithm, "NAME@VERSION, see `spoor algorithm list`")
+      ->required();
+  AddJobTarget(run, run_options.target);
+  // A list option must not swallow ALGORITHM after it: `run --nodes a,b colmean@1.0.0`.
+  run->get_option("--nodes")->allow_extra_args(false);
+  run->add_option("--param", run_options.parameters,
+                  "KEY=VALUE, repeat for more. VALUE is a number if it reads as one, a list if "
+                  "it holds commas (numbers if all are, else texts; \"age,\" is a one-element "
+                  "list), else text; a parameter the registry declares as text or texts is "
+                  "read as such")
+      ->take_all()
+      ->expected(1)
+      ->allow_extra_args(false);
+  run->add_flag("--json", output.json, "print JSON");
+  run->callback([&] { status = spoor::RunContainerCommand(client_config, run_options, output); });
+}
+
 int Report(const absl::Status& status) {
   if (status.ok()) return 0;
   std::string message(status.message());
@@ -58,15 +250,24 @@ int main(int argc, char** argv) {
                  "client config for research commands (default: $SPOOR_CONFIG or client.toml)");
   spoor::OutputOptions output;
   absl::Status status;
+  ContainerCommandArgs container_args;
 
   // Daemons.
   std::string daemon_config;
   CLI::App* coordinator = app.add_subcommand("coordinator", "run the coordinator daemon");
   coordinator->add_option("--config", daemon_config, "coordinator.toml")->required();
   coordinator->callback([&] { status = spoor::RunCoordinator(daemon_config); });
-  CLI::App* node = app.add_subcommand("node", "run a node daemon next to a hospital's data");
+  CLI::App* node = app.add_subcommand(
+      "node",
+      "run a node daemon next to a hospital's data (without a subcommand), or look after one");
   node->add_option("--config", daemon_config, "node.toml")->required();
-  node->callback([&] { status = spoor::RunNode(daemon_config); });
+  // `spoor node approvals list --config node.toml`: the subcommands' unknown
+  // options fall through to node's --config.
+  node->fallthrough();
+  node->callback([&] {
+    if (node->get_subcommands().empty()) status = spoor::RunNode(daemon_config);
+  });
+  AddNodeCommands(node, daemon_config, container_args, output, status);
 
   // PKI.
   CLI::App* pki = app.add_subcommand("pki", "manage the consortium's certificates");
@@ -81,7 +282,11 @@ int main(int argc, char** argv) {
   pki_issue->add_option("--dir", issue.dir, "directory holding ca.crt and ca.key")->required();
   pki_issue->add_option("--name", issue.name, "party name (node id, researcher name)")->required();
   pki_issue->add_option("--org", issue.organisation, "organisation")->required();
-  pki_issue->add_option("--role", issue.role, "coordinator, node, researcher or admin")->required();
+  pki_issue
+      ->add_option("--role", issue.role,
+                   "coordinator, node, researcher, reviewer (reviews container algorithms) "
+                   "or admin")
+      ->required();
   pki_issue->add_option("--dns", issue.dns_names, "DNS name clients dial (coordinator)");
   pki_issue->add_option("--ip", issue.ip_addresses, "IP address clients dial (coordinator)");
   pki_issue->add_option("--days", issue.days, "validity in days (default 365)");
@@ -102,6 +307,12 @@ int main(int argc, char** argv) {
                             "seconds a job waits for a node that went away (default 60)");
   sandbox_start->add_flag("--allow-event-time-sums", sandbox_options.allow_event_time_sums,
                           "let every node release per-event-time sums (for cox --pooled)");
+  sandbox_start->add_option("--container-timeout", sandbox_options.container_timeout_seconds,
+                            "each node's container wall-clock limit in seconds (default 60)");
+  sandbox_start->add_option("--container-memory-mb", sandbox_options.container_memory_mb,
+                            "each node's container memory limit in MiB (default 512)");
+  sandbox_start->add_option("--container-max-processes", sandbox_options.container_max_processes,
+                            "each node's container process limit (default 32)");
   sandbox_start->callback([&] { status = spoor::SandboxStart(sandbox_options); });
   CLI::App* sandbox_stop = sandbox->add_subcommand("stop", "stop the sandbox in --dir");
   sandbox_stop->add_option("--dir", sandbox_options.dir, "sandbox directory")->required();
@@ -224,6 +435,8 @@ int main(int argc, char** argv) {
   catalogue->add_flag("--json", output.json, "print JSON");
   catalogue->callback(
       [&] { status = spoor::CatalogueCommand(client_config, catalogue_dataset, output); });
+
+  AddAlgorithmCommands(app, client_config, container_args, output, status);
 
   try {
     app.parse(argc, argv);

@@ -1,7 +1,10 @@
 #include "cli/output.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -494,6 +497,109 @@ std::string MetaToText(const v1::MetaResult& meta) {
   return out;
 }
 
+namespace {
+
+// The values of a container result in key order (a proto map has none).
+std::map<std::string, const v1::Value*> SortedValues(const v1::ContainerResult& container) {
+  std::map<std::string, const v1::Value*> sorted;
+  for (const auto& [key, value] : container.values().values()) sorted[key] = &value;
+  return sorted;
+}
+
+nlohmann::ordered_json ValueToJson(const v1::Value& value) {
+  switch (value.kind_case()) {
+    case v1::Value::kNumber:
+      return JsonNumber(value.number());
+    case v1::Value::kInteger:
+      return value.integer();
+    case v1::Value::kText:
+      return value.text();
+    case v1::Value::kFlag:
+      return value.flag();
+    case v1::Value::kNumbers:
+      return JsonNumbers(value.numbers().values());
+    case v1::Value::kTexts:
+      return std::vector<std::string>(value.texts().values().begin(), value.texts().values().end());
+    default:
+      return nullptr;
+  }
+}
+
+std::string ValueToText(const v1::Value& value) {
+  switch (value.kind_case()) {
+    case v1::Value::kNumber:
+      return FormatNumber(value.number());
+    case v1::Value::kInteger:
+      return absl::StrCat(value.integer());
+    case v1::Value::kText:
+      return value.text();
+    case v1::Value::kFlag:
+      return value.flag() ? "true" : "false";
+    case v1::Value::kNumbers:
+      return absl::StrJoin(value.numbers().values(), ", ",
+                           [](std::string* out, double v) { out->append(FormatNumber(v)); });
+    case v1::Value::kTexts:
+      return absl::StrJoin(value.texts().values(), ", ");
+    default:
+      return "";
+  }
+}
+
+bool IsList(const v1::Value& value) { return value.has_numbers() || value.has_texts(); }
+
+int ListSize(const v1::Value& value) {
+  return value.has_numbers() ? value.numbers().values_size() : value.texts().values_size();
+}
+
+}  // namespace
+
+nlohmann::ordered_json ContainerResultToJson(const v1::ContainerResult& container,
+                                             const std::string& algorithm) {
+  nlohmann::ordered_json values = nlohmann::ordered_json::object();
+  for (const auto& [key, value] : SortedValues(container)) values[key] = ValueToJson(*value);
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  if (!algorithm.empty()) out["algorithm"] = algorithm;
+  out["values"] = std::move(values);
+  return out;
+}
+
+std::string ContainerResultToText(const v1::ContainerResult& container) {
+  const std::map<std::string, const v1::Value*> values = SortedValues(container);
+  // A table when the lists line up: columns of one length N > 1.
+  std::vector<std::string> text_lists, number_lists;
+  std::set<int> sizes;
+  for (const auto& [key, value] : values) {
+    if (!IsList(*value)) continue;
+    (value->has_texts() ? text_lists : number_lists).push_back(key);
+    sizes.insert(ListSize(*value));
+  }
+  const bool table = sizes.size() == 1 && *sizes.begin() > 1;
+  std::string out;
+  if (table) {
+    std::vector<std::string> header = text_lists;
+    header.insert(header.end(), number_lists.begin(), number_lists.end());
+    std::vector<Align> align(text_lists.size(), Align::kLeft);
+    align.resize(header.size(), Align::kRight);
+    std::vector<std::vector<std::string>> rows(*sizes.begin());
+    for (int i = 0; i < static_cast<int>(rows.size()); ++i) {
+      for (const std::string& key : text_lists) {
+        rows[i].push_back(values.at(key)->texts().values(i));
+      }
+      for (const std::string& key : number_lists) {
+        rows[i].push_back(FormatNumber(values.at(key)->numbers().values(i)));
+      }
+    }
+    out = FormatTable(header, rows, align);
+  }
+  std::string lines;
+  for (const auto& [key, value] : values) {
+    if (table && IsList(*value)) continue;
+    absl::StrAppend(&lines, key, ": ", ValueToText(*value), "\n");
+  }
+  if (!out.empty() && !lines.empty()) out += "\n";
+  return out + lines;
+}
+
 nlohmann::ordered_json ResultToJson(const v1::Result& result) {
   switch (result.kind_case()) {
     case v1::Result::kSummary:
@@ -510,6 +616,8 @@ nlohmann::ordered_json ResultToJson(const v1::Result& result) {
       return CrosstabToJson(result.crosstab());
     case v1::Result::kKm:
       return KmToJson(result.km());
+    case v1::Result::kContainer:
+      return ContainerResultToJson(result.container());
     default:
       return nullptr;
   }
@@ -531,6 +639,8 @@ std::string ResultToText(const v1::Result& result) {
       return CrosstabToText(result.crosstab());
     case v1::Result::kKm:
       return KmToText(result.km());
+    case v1::Result::kContainer:
+      return ContainerResultToText(result.container());
     default:
       return "";
   }
@@ -549,7 +659,7 @@ std::string JobStateName(v1::JobState state) {
   }
 }
 
-static std::string FormatTimestamp(const google::protobuf::Timestamp& t) {
+std::string FormatTimestamp(const google::protobuf::Timestamp& t) {
   absl::Time time = absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
 }
@@ -577,6 +687,72 @@ nlohmann::ordered_json NodeToJson(const v1::NodeStatus& node) {
           {"datasets", std::vector<std::string>(node.datasets().begin(), node.datasets().end())},
           {"last_seen", FormatTimestamp(node.last_seen())},
           {"version", node.software_version()}};
+}
+
+std::string AlgorithmStateName(v1::AlgorithmState state) {
+  switch (state) {
+    case v1::ALGORITHM_STATE_PENDING_REVIEW:
+      return "pending_review";
+    case v1::ALGORITHM_STATE_APPROVED:
+      return "approved";
+    case v1::ALGORITHM_STATE_REJECTED:
+      return "rejected";
+    case v1::ALGORITHM_STATE_REVOKED:
+      return "revoked";
+    default:
+      return "unknown";
+  }
+}
+
+std::string ShortDigest(const std::string& digest) {
+  constexpr size_t kPrefix = 7 + 12;  // "sha256:" and 12 hex digits
+  return digest.size() > kPrefix ? digest.substr(0, kPrefix) : digest;
+}
+
+std::string VerdictName(v1::Verdict verdict) {
+  switch (verdict) {
+    case v1::VERDICT_APPROVE:
+      return "approve";
+    case v1::VERDICT_REJECT:
+      return "reject";
+    default:
+      return "unknown";
+  }
+}
+
+nlohmann::ordered_json AlgorithmRecordToJson(const v1::AlgorithmRecord& record) {
+  nlohmann::ordered_json parameters = nlohmann::ordered_json::array();
+  for (const v1::AlgorithmParameter& p : record.parameters()) {
+    parameters.push_back({{"name", p.name()},
+                          {"type", p.type()},
+                          {"required", p.required()},
+                          {"description", p.description()}});
+  }
+  nlohmann::ordered_json reviews = nlohmann::ordered_json::array();
+  for (const v1::Review& r : record.reviews()) {
+    reviews.push_back({{"reviewer", r.reviewer()},
+                       {"organisation", r.organisation()},
+                       {"verdict", VerdictName(r.verdict())},
+                       {"comment", r.comment()},
+                       {"at", FormatTimestamp(r.at())}});
+  }
+  return {{"name", record.name()},
+          {"version", record.version()},
+          {"description", record.description()},
+          {"manifest_digest", record.manifest_digest()},
+          {"state", AlgorithmStateName(record.state())},
+          {"signer", record.signer()},
+          {"key_id", record.key_id()},
+          {"parameters", std::move(parameters)},
+          {"aggregates",
+           std::vector<std::string>(record.aggregates().begin(), record.aggregates().end())},
+          {"reviews", std::move(reviews)},
+          {"registered_by", record.registered_by()},
+          {"registered_organisation", record.registered_organisation()},
+          {"registered_at", FormatTimestamp(record.registered_at())},
+          {"revocation_reason", record.revocation_reason()},
+          {"required_approvals", record.required_approvals()},
+          {"required_organisations", record.required_organisations()}};
 }
 
 }  // namespace spoor

@@ -8,6 +8,7 @@
 
 #include "nlohmann/json.hpp"
 #include "spoor/v1/job.pb.h"
+#include "spoor/v1/registry.pb.h"
 #include "spoor/v1/research.pb.h"
 
 namespace spoor {
@@ -74,6 +75,17 @@ nlohmann::ordered_json MetaToJson(const v1::MetaResult& meta);
 // heterogeneity statistics.
 std::string MetaToText(const v1::MetaResult& meta);
 
+// A container algorithm's result: {"algorithm" (only when not empty),
+// "values": {key: number | string | bool | [numbers] | [strings]}}, keys
+// sorted; a NaN or infinite number is null.
+nlohmann::ordered_json ContainerResultToJson(const v1::ContainerResult& container,
+                                             const std::string& algorithm = "");
+// When every list value has the same length N > 1: a table with one column
+// per list (text lists first, then number lists, each in key order) and
+// below it the other values as "key: value" lines. Otherwise every value as
+// a "key: value" line (lists comma-separated), in key order.
+std::string ContainerResultToText(const v1::ContainerResult& container);
+
 // Any result, for `spoor job`: JSON, or text (empty when there is none).
 nlohmann::ordered_json ResultToJson(const v1::Result& result);
 std::string ResultToText(const v1::Result& result);
@@ -82,6 +94,29 @@ nlohmann::ordered_json JobToJson(const v1::Job& job);
 nlohmann::ordered_json NodeToJson(const v1::NodeStatus& node);
 
 std::string JobStateName(v1::JobState state);
+
+// "YYYY-MM-DDTHH:MM:SSZ" (UTC, to the second).
+std::string FormatTimestamp(const google::protobuf::Timestamp& t);
+
+// --- The algorithm registry. ---
+
+// pending_review, approved, rejected, revoked ("unknown" otherwise).
+std::string AlgorithmStateName(v1::AlgorithmState state);
+
+// approve, reject ("unknown" otherwise).
+std::string VerdictName(v1::Verdict verdict);
+
+// "sha256:" and the first 12 hex digits: enough to tell images apart, and
+// accepted as a digest prefix by `spoor node approvals`.
+std::string ShortDigest(const std::string& digest);
+
+// One record with snake_case keys: name, version, description,
+// manifest_digest, state, signer, key_id, parameters [{name, type, required,
+// description}], aggregates, reviews [{reviewer, organisation, verdict
+// (approve|reject), comment, at}], registered_by, registered_organisation,
+// registered_at, revocation_reason, required_approvals,
+// required_organisations. Times are RFC 3339 UTC.
+nlohmann::ordered_json AlgorithmRecordToJson(const v1::AlgorithmRecord& record);
 
 }  // namespace spoor
 

@@ -290,5 +290,111 @@ TEST_CASE("spoor job renders crosstab and km results too", "[output]") {
   CHECK(ResultToText(result) == KmToText(SmallKm()));
 }
 
+// colmean's result over three variables, plus two scalars.
+v1::ContainerResult SmallContainerResult() {
+  v1::ContainerResult container;
+  auto& values = *container.mutable_values()->mutable_values();
+  for (const char* name : {"age", "bmi", "sbp"}) {
+    values["variable"].mutable_texts()->add_values(name);
+  }
+  for (double mean : {59.945555, 26.92211, 136.1778}) {
+    values["mean"].mutable_numbers()->add_values(mean);
+  }
+  for (double n : {900, 875, 900}) values["n"].mutable_numbers()->add_values(n);
+  values["sites"].set_integer(3);
+  values["note"].set_text("pooled");
+  return container;
+}
+
+TEST_CASE("container results in JSON: sorted keys, typed values, NaN as null", "[output]") {
+  v1::ContainerResult container = SmallContainerResult();
+  auto& values = *container.mutable_values()->mutable_values();
+  values["converged"].set_flag(true);
+  values["tau2"].set_number(std::nan(""));
+  CHECK(ContainerResultToJson(container, "colmean@1.0.0").dump() ==
+        R"({"algorithm":"colmean@1.0.0","values":{"converged":true,"mean":[59.945555,26.92211,)"
+        R"(136.1778],"n":[900.0,875.0,900.0],"note":"pooled","sites":3,"tau2":null,)"
+        R"("variable":["age","bmi","sbp"]}})");
+  // Without an algorithm (spoor job: the job names it) there is no such key.
+  CHECK(ContainerResultToJson(container).dump().rfind(R"({"values":{)", 0) == 0);
+}
+
+TEST_CASE("container results with lists of one length print as a table", "[output]") {
+  // Text lists first, then number lists, each in key order; then the scalars.
+  CHECK(ContainerResultToText(SmallContainerResult()) ==
+        "variable     mean    n\n"
+        "----------------------\n"
+        "age       59.9456  900\n"
+        "bmi       26.9221  875\n"
+        "sbp       136.178  900\n"
+        "\n"
+        "note: pooled\n"
+        "sites: 3\n");
+}
+
+TEST_CASE("container results without a common list length print as key: value", "[output]") {
+  v1::ContainerResult container = SmallContainerResult();
+  auto& values = *container.mutable_values()->mutable_values();
+  values["n"].mutable_numbers()->add_values(1);  // four now, the others three
+  values["empty"].set_text("");
+  CHECK(ContainerResultToText(container) ==
+        "empty: \n"
+        "mean: 59.9456, 26.9221, 136.178\n"
+        "n: 900, 875, 900, 1\n"
+        "note: pooled\n"
+        "sites: 3\n"
+        "variable: age, bmi, sbp\n");
+  // Lists of one element are values, not a table of one row.
+  v1::ContainerResult single;
+  auto& one = *single.mutable_values()->mutable_values();
+  one["variable"].mutable_texts()->add_values("age");
+  one["mean"].mutable_numbers()->add_values(59.9);
+  CHECK(ContainerResultToText(single) == "mean: 59.9\nvariable: age\n");
+  CHECK(ContainerResultToText(v1::ContainerResult()).empty());
+}
+
+TEST_CASE("spoor job renders container results", "[output]") {
+  v1::Result result;
+  *result.mutable_container() = SmallContainerResult();
+  CHECK(ResultToJson(result) == ContainerResultToJson(SmallContainerResult()));
+  CHECK(ResultToText(result) == ContainerResultToText(SmallContainerResult()));
+}
+
+TEST_CASE("algorithm records in JSON use the registry's snake_case contract", "[output]") {
+  v1::AlgorithmRecord record;
+  record.set_name("colmean");
+  record.set_version("1.0.0");
+  record.set_manifest_digest(
+      "sha256:174d04d9edbd80cc16c8edbd88fdafaf481226e6b6d23590b34ba279a47a9228");
+  record.set_state(v1::ALGORITHM_STATE_PENDING_REVIEW);
+  v1::AlgorithmParameter* p = record.add_parameters();
+  p->set_name("vars");
+  p->set_type("texts");
+  p->set_required(true);
+  record.add_aggregates("vector");
+  v1::Review* review = record.add_reviews();
+  review->set_reviewer("reviewer-a");
+  review->set_organisation("Hospital A");
+  review->set_verdict(v1::VERDICT_REJECT);
+  review->mutable_at()->set_seconds(1795424400);  // 2026-11-23T09:00:00Z
+  record.set_required_approvals(2);
+  nlohmann::ordered_json json = AlgorithmRecordToJson(record);
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : json.items()) keys.push_back(key);
+  CHECK(keys == std::vector<std::string>{"name", "version", "description", "manifest_digest",
+                                         "state", "signer", "key_id", "parameters", "aggregates",
+                                         "reviews", "registered_by", "registered_organisation",
+                                         "registered_at", "revocation_reason", "required_approvals",
+                                         "required_organisations"});
+  CHECK(json["state"] == "pending_review");
+  CHECK(json["parameters"][0].dump() ==
+        R"({"name":"vars","type":"texts","required":true,"description":""})");
+  CHECK(json["reviews"][0]["verdict"] == "reject");
+  CHECK(json["reviews"][0]["at"] == "2026-11-23T09:00:00Z");
+  CHECK(json["required_approvals"] == 2);
+  CHECK(ShortDigest(record.manifest_digest()) == "sha256:174d04d9edbd");
+  CHECK(AlgorithmStateName(v1::ALGORITHM_STATE_REVOKED) == "revoked");
+}
+
 }  // namespace
 }  // namespace spoor

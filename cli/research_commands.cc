@@ -1,14 +1,19 @@
-// spoor nodes | jobs | job | catalogue | summary | glm | crosstab | km | cox | meta
+// spoor nodes | jobs | job | catalogue | summary | glm | crosstab | km | cox | meta | run
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <set>
 #include <system_error>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "algorithms/algorithm.h"
 #include "cli/client.h"
 #include "cli/commands.h"
@@ -16,23 +21,11 @@
 #include "cli/km_plot.h"
 #include "cli/output.h"
 #include "common/file_util.h"
+#include "common/image_fetch.h"
 #include "common/status.h"
 
 namespace spoor {
 namespace {
-
-absl::StatusOr<std::unique_ptr<ResearchClient>> Connect(const std::string& config_path) {
-  absl::StatusOr<ClientConfig> config = LoadClientConfig(config_path);
-  if (!config.ok()) {
-    if (absl::IsNotFound(config.status())) {
-      return absl::NotFoundError(absl::StrCat(config.status().message(),
-                                              "; pass --config with the client.toml your "
-                                              "consortium or `spoor sandbox start` gave you"));
-    }
-    return config.status();
-  }
-  return ResearchClient::Connect(*config);
-}
 
 // A finished job as a status: OK if it succeeded, else its reason.
 absl::Status JobOutcome(const v1::Job& job) {
@@ -50,7 +43,7 @@ void PrintJson(const nlohmann::ordered_json& value) { std::cout << value.dump(2)
 }  // namespace
 
 absl::Status ListNodesCommand(const std::string& config_path, const OutputOptions& output) {
-  SPOOR_ASSIGN_OR_RETURN(auto client, Connect(config_path));
+  SPOOR_ASSIGN_OR_RETURN(auto client, ConnectResearchClient(config_path));
   SPOOR_ASSIGN_OR_RETURN(std::vector<v1::NodeStatus> nodes, client->ListNodes());
   if (output.json) {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
@@ -70,7 +63,7 @@ absl::Status ListNodesCommand(const std::string& config_path, const OutputOption
 
 absl::Status ListJobsCommand(const std::string& config_path, int limit,
                              const OutputOptions& output) {
-  SPOOR_ASSIGN_OR_RETURN(auto client, Connect(config_path));
+  SPOOR_ASSIGN_OR_RETURN(auto client, ConnectResearchClient(config_path));
   SPOOR_ASSIGN_OR_RETURN(std::vector<v1::Job> jobs, client->ListJobs(limit));
   if (output.json) {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
@@ -94,7 +87,7 @@ absl::Status ListJobsCommand(const std::string& config_path, int limit,
 
 absl::Status ShowJobCommand(const std::string& config_path, const std::string& job_id,
                             const OutputOptions& output) {
-  SPOOR_ASSIGN_OR_RETURN(auto client, Connect(config_path));
+  SPOOR_ASSIGN_OR_RETURN(auto client, ConnectResearchClient(config_path));
   SPOOR_ASSIGN_OR_RETURN(v1::Job job, client->GetJob(job_id));
   nlohmann::ordered_json j = JobToJson(job);
   if (job.state() == v1::JOB_STATE_SUCCEEDED) j["result"] = ResultToJson(job.result());
@@ -129,7 +122,7 @@ absl::StatusOr<v1::Job> RunAnalysis(ResearchClient& client, const v1::JobSpec& s
 
 absl::StatusOr<v1::Job> RunAnalysis(const std::string& config_path, const v1::JobSpec& spec,
                                     const OutputOptions& output, v1::Result::KindCase kind) {
-  SPOOR_ASSIGN_OR_RETURN(auto client, Connect(config_path));
+  SPOOR_ASSIGN_OR_RETURN(auto client, ConnectResearchClient(config_path));
   return RunAnalysis(*client, spec, output, kind);
 }
 
@@ -329,7 +322,7 @@ absl::Status MetaCommand(const std::string& config_path, const MetaOptions& opti
 absl::Status CatalogueCommand(const std::string& config_path, const std::string& dataset,
                               const OutputOptions& output) {
   // One connection for the listing and every dataset's job.
-  SPOOR_ASSIGN_OR_RETURN(auto client, Connect(config_path));
+  SPOOR_ASSIGN_OR_RETURN(auto client, ConnectResearchClient(config_path));
   std::vector<std::string> datasets;
   if (!dataset.empty()) {
     datasets.push_back(dataset);
@@ -369,6 +362,115 @@ absl::Status CatalogueCommand(const std::string& config_path, const std::string&
     return absl::AbortedError("no dataset could be described; see the errors above");
   }
   PrintResult(output, {{"datasets", std::move(json)}}, "", text);
+  return absl::OkStatus();
+}
+
+namespace {
+
+// A finite number, or nullopt.
+std::optional<double> ParseNumber(const std::string& text) {
+  double value;
+  if (!absl::SimpleAtod(text, &value) || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+// One --param KEY=VALUE of `run`, into `parameters`. `declared_type` is the
+// registry's type for KEY ("number", "text", "numbers", "texts"), or empty
+// when unknown: the value's form decides then.
+absl::Status SetRunParameter(const std::string& key, const std::string& value,
+                             const std::string& declared_type, v1::Parameters& parameters) {
+  v1::Value& out = (*parameters.mutable_values())[key];
+  if (declared_type == "text") {
+    out.set_text(value);
+    return absl::OkStatus();
+  }
+  const bool list = value.find(',') != std::string::npos;
+  std::vector<std::string> items;
+  if (list) {
+    items = absl::StrSplit(value, ',', absl::SkipEmpty());
+    if (items.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--param ", key, "=", value, ": an empty list; give at least one value"));
+    }
+  } else {
+    items = {value};
+  }
+  std::vector<double> numbers;
+  for (const std::string& item : items) {
+    if (std::optional<double> number = ParseNumber(item)) numbers.push_back(*number);
+  }
+  const bool numeric = numbers.size() == items.size();
+  if ((declared_type == "number" || declared_type == "numbers") && !numeric) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--param ", key, ": the algorithm takes ",
+        declared_type == "number" ? "a number" : "numbers", " here, not '", value, "'"));
+  }
+  if (declared_type == "number" && list) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--param ", key, ": the algorithm takes one number here, not a list"));
+  }
+  if (declared_type == "texts" || (declared_type.empty() && list && !numeric)) {
+    for (const std::string& item : items) out.mutable_texts()->add_values(item);
+  } else if (list || declared_type == "numbers") {
+    for (double number : numbers) out.mutable_numbers()->add_values(number);
+  } else if (numeric) {
+    out.set_number(numbers[0]);
+  } else {
+    out.set_text(value);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Parameters> RunParameters(const std::vector<std::string>& arguments,
+                                             const v1::AlgorithmRecord* record) {
+  std::map<std::string, std::string> declared;
+  if (record != nullptr) {
+    for (const v1::AlgorithmParameter& p : record->parameters()) declared[p.name()] = p.type();
+  }
+  v1::Parameters parameters;
+  for (const std::string& argument : arguments) {
+    const size_t eq = argument.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--param '", argument, "': write KEY=VALUE, e.g. --param vars=age,bmi"));
+    }
+    const std::string key = argument.substr(0, eq);
+    if (parameters.values().count(key) > 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--param ", key, " is given twice; give a list as ", key, "=a,b,c"));
+    }
+    auto it = declared.find(key);
+    SPOOR_RETURN_IF_ERROR(SetRunParameter(key, argument.substr(eq + 1),
+                                          it == declared.end() ? "" : it->second, parameters));
+  }
+  return parameters;
+}
+
+}  // namespace
+
+absl::Status RunContainerCommand(const std::string& config_path, const RunContainerOptions& options,
+                                 const OutputOptions& output) {
+  if (!IsContainerReference(options.algorithm)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", options.algorithm,
+        "' is not NAME@VERSION; `spoor run` runs registered container algorithms (see `spoor "
+        "algorithm list`), built-in ones have their own commands (`spoor summary`, ...)"));
+  }
+  SPOOR_RETURN_IF_ERROR(ParseAlgorithmReference(options.algorithm).status());
+  SPOOR_ASSIGN_OR_RETURN(auto client, ConnectResearchClient(config_path));
+  // The declared parameter types, when the registry tells them; the
+  // coordinator checks the parameters either way.
+  absl::StatusOr<v1::AlgorithmRecord> record = client->GetAlgorithm(options.algorithm);
+  if (!record.ok() && (absl::IsNotFound(record.status()) || absl::IsUnavailable(record.status()))) {
+    return record.status();
+  }
+  v1::JobSpec spec = AnalysisSpec(options.algorithm, options.target);
+  SPOOR_ASSIGN_OR_RETURN(*spec.mutable_parameters(),
+                         RunParameters(options.parameters, record.ok() ? &*record : nullptr));
+  SPOOR_ASSIGN_OR_RETURN(v1::Job job, RunAnalysis(*client, spec, output, v1::Result::kContainer));
+  const v1::ContainerResult& result = job.result().container();
+  PrintResult(output, ContainerResultToJson(result, options.algorithm),
+              Heading(options.algorithm, job), ContainerResultToText(result));
   return absl::OkStatus();
 }
 

@@ -1,11 +1,19 @@
 // spoor sandbox start | stop: a coordinator and one node process per
 // cohort on loopback, with a fresh consortium PKI, for trying spoor and for
 // tests. Everything lives in DIR:
-//   DIR/pki/            CA, coordinator, researcher and node certificates
-//   DIR/coordinator.toml, DIR/coordinator/ (jobs.db, address)
-//   DIR/nodes/NAME.toml, DIR/nodes/NAME/ (audit.jsonl)
+//   DIR/pki/            CA, coordinator, researcher, reviewer, admin and node
+//                       certificates; signer.key/.pub, the consortium's
+//                       algorithm signing key, trusted by the registry and
+//                       every node
+//   DIR/coordinator.toml, DIR/coordinator/ (jobs.db, registry/, address)
+//   DIR/nodes/NAME.toml, DIR/nodes/NAME/ (audit.jsonl, approvals.db,
+//                       containers/): container algorithms enabled, each
+//                       waiting for the node's local approval
 //   DIR/logs/*.log      each daemon's stderr
 //   DIR/client.toml     for `spoor --config DIR/client.toml ...`
+//   DIR/reviewer-a.toml, DIR/reviewer-b.toml   two reviewers of two
+//                       organisations (the registry's 2-of-2 policy)
+//   DIR/admin.toml      the consortium admin (revokes algorithms)
 //   DIR/sandbox.pids    the daemons' process ids, for stop
 #include <fcntl.h>
 #include <signal.h>
@@ -27,6 +35,7 @@
 #include "algorithms/disclosure_gate.h"
 #include "cli/client.h"
 #include "cli/commands.h"
+#include "common/algorithm_signature.h"
 #include "common/file_util.h"
 #include "common/pki.h"
 #include "common/status.h"
@@ -273,6 +282,14 @@ absl::Status SandboxStart(const SandboxOptions& options) {
                                       {"localhost"}, {"127.0.0.1"}));
   SPOOR_RETURN_IF_ERROR(
       WriteIdentity(pki, ca, {"researcher", "Sandbox University", Role::kResearcher}));
+  SPOOR_RETURN_IF_ERROR(
+      WriteIdentity(pki, ca, {"reviewer-a", "Sandbox Hospital A", Role::kReviewer}));
+  SPOOR_RETURN_IF_ERROR(
+      WriteIdentity(pki, ca, {"reviewer-b", "Sandbox Hospital B", Role::kReviewer}));
+  SPOOR_RETURN_IF_ERROR(WriteIdentity(pki, ca, {"admin", "Sandbox Consortium", Role::kAdmin}));
+  SPOOR_ASSIGN_OR_RETURN(SigningKeyPair signer, GenerateSigningKey());
+  SPOOR_RETURN_IF_ERROR(WriteFileAtomically(pki + "/signer.key", signer.private_pem, 0600));
+  SPOOR_RETURN_IF_ERROR(WriteFileAtomically(pki + "/signer.pub", signer.public_pem, 0644));
   for (const NodeSpec& node : nodes) {
     SPOOR_RETURN_IF_ERROR(WriteIdentity(pki, ca, {node.name, node.name, Role::kNode}));
   }
@@ -290,8 +307,9 @@ absl::Status SandboxStart(const SandboxOptions& options) {
   SPOOR_RETURN_IF_ERROR(WriteFileAtomically(
       coordinator_toml,
       absl::StrCat("listen = \"127.0.0.1:0\"\ndata_dir = \"", dir, "/coordinator\"\n\n",
-                   TlsTable(pki, "coordinator"),
-                   "\n[jobs]\nnode_timeout_seconds = ", options.node_timeout_seconds, "\n",
+                   TlsTable(pki, "coordinator"), "\n[jobs]\nnode_timeout_seconds = ",
+                   options.node_timeout_seconds, "\n", "\n[registry]\ntrusted_signers = [\"", pki,
+                   "/signer.pub\"]\n", "required_approvals = 2\nrequired_organisations = 2\n",
                    min_sites.empty() ? "" : "\n[disclosure]\n", min_sites)));
   SPOOR_ASSIGN_OR_RETURN(pid_t coordinator, Spawn({"coordinator", "--config", coordinator_toml},
                                                   logs + "/coordinator.log"));
@@ -314,6 +332,17 @@ absl::Status SandboxStart(const SandboxOptions& options) {
     absl::SleepFor(absl::Milliseconds(10));
   }
 
+  std::string container_limits;
+  if (options.container_timeout_seconds > 0) {
+    absl::StrAppend(&container_limits, "timeout_seconds = ", options.container_timeout_seconds,
+                    "\n");
+  }
+  if (options.container_memory_mb > 0) {
+    absl::StrAppend(&container_limits, "memory_mb = ", options.container_memory_mb, "\n");
+  }
+  if (options.container_max_processes > 0) {
+    absl::StrAppend(&container_limits, "max_processes = ", options.container_max_processes, "\n");
+  }
   for (const NodeSpec& node : nodes) {
     std::string toml = absl::StrCat(dir, "/nodes/", node.name, ".toml");
     absl::Status written = WriteFileAtomically(
@@ -322,6 +351,8 @@ absl::Status SandboxStart(const SandboxOptions& options) {
                      dir, "/nodes/", node.name, "\"\n\n", TlsTable(pki, node.name),
                      "\n[disclosure]\nmin_records = ", options.min_records, "\n", min_sites,
                      options.allow_event_time_sums ? "allow_event_time_sums = true\n" : "",
+                     "\n[containers]\nenabled = true\ntrusted_signers = [\"", pki,
+                     "/signer.pub\"]\nrequire_local_approval = true\n", container_limits,
                      "\n[[datasets]]\nname = \"cohort\"\npath = \"", node.csv, "\"\n"));
     if (!written.ok()) return fail(written);
     absl::StatusOr<pid_t> pid =
@@ -335,6 +366,11 @@ absl::Status SandboxStart(const SandboxOptions& options) {
   SPOOR_RETURN_IF_ERROR(WriteFileAtomically(
       client_toml,
       absl::StrCat("coordinator = \"", address, "\"\n\n", TlsTable(pki, "researcher"))));
+  for (const char* person : {"reviewer-a", "reviewer-b", "admin"}) {
+    SPOOR_RETURN_IF_ERROR(WriteFileAtomically(
+        absl::StrCat(dir, "/", person, ".toml"),
+        absl::StrCat("coordinator = \"", address, "\"\n\n", TlsTable(pki, person))));
+  }
   absl::Status ready = WaitForNodes(client_toml, nodes, daemons, logs);
   if (!ready.ok()) return fail(ready);
   std::cerr << "sandbox running in " << dir << ": coordinator at " << address << ", "

@@ -1,6 +1,7 @@
 #include "coordinator/coordinator_config.h"
 
 #include "common/config.h"
+#include "common/container_runner.h"
 #include "common/file_util.h"
 #include "common/status.h"
 
@@ -8,7 +9,8 @@ namespace spoor {
 
 absl::StatusOr<CoordinatorConfig> LoadCoordinatorConfig(const std::string& path) {
   SPOOR_ASSIGN_OR_RETURN(ConfigTable root, LoadConfig(path));
-  SPOOR_RETURN_IF_ERROR(root.CheckKnownKeys({"listen", "data_dir", "tls", "jobs", "disclosure"}));
+  SPOOR_RETURN_IF_ERROR(root.CheckKnownKeys(
+      {"listen", "data_dir", "tls", "jobs", "disclosure", "registry", "containers"}));
   CoordinatorConfig config;
   SPOOR_ASSIGN_OR_RETURN(config.listen, root.OptionalString("listen", config.listen));
   SPOOR_ASSIGN_OR_RETURN(config.data_dir, root.RequiredString("data_dir"));
@@ -25,6 +27,27 @@ absl::StatusOr<CoordinatorConfig> LoadCoordinatorConfig(const std::string& path)
   SPOOR_RETURN_IF_ERROR(disclosure.CheckKnownKeys({"min_sites"}));
   SPOOR_ASSIGN_OR_RETURN(config.min_sites, disclosure.OptionalInteger("min_sites", config.min_sites,
                                                                       1, 1'000'000'000));
+
+  SPOOR_ASSIGN_OR_RETURN(ConfigTable registry, root.Table("registry"));
+  SPOOR_RETURN_IF_ERROR(
+      registry.CheckKnownKeys({"trusted_signers", "required_approvals", "required_organisations"}));
+  SPOOR_ASSIGN_OR_RETURN(config.trusted_signers, registry.OptionalStringList("trusted_signers"));
+  for (std::string& signer : config.trusted_signers) signer = ResolveRelativeTo(path, signer);
+  SPOOR_ASSIGN_OR_RETURN(config.required_approvals,
+                         registry.OptionalInteger("required_approvals", 2, 1, 100));
+  SPOOR_ASSIGN_OR_RETURN(
+      config.required_organisations,
+      registry.OptionalInteger("required_organisations", 2, 1, config.required_approvals));
+
+  SPOOR_ASSIGN_OR_RETURN(ConfigTable containers, root.Table("containers"));
+  std::set<std::string> known = {"runc", "work_dir"};
+  known.insert(kSandboxLimitKeys.begin(), kSandboxLimitKeys.end());
+  SPOOR_RETURN_IF_ERROR(containers.CheckKnownKeys(known));
+  SPOOR_ASSIGN_OR_RETURN(config.runc, containers.OptionalString("runc", "runc"));
+  SPOOR_ASSIGN_OR_RETURN(config.container_work_dir,
+                         containers.OptionalString("work_dir", config.data_dir + "/containers"));
+  config.container_work_dir = ResolveRelativeTo(path, config.container_work_dir);
+  SPOOR_ASSIGN_OR_RETURN(config.container_limits, ReadSandboxLimits(containers));
   return config;
 }
 

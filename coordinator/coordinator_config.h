@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/runc_sandbox.h"
 #include "common/tls.h"
 
 namespace spoor {
@@ -24,6 +26,18 @@ struct CoordinatorConfig {
   // Each node also enforces its own minimum (node.toml); this one refuses
   // early, at submit, with advice for the researcher.
   int64_t min_sites = 3;
+
+  // [registry]: signing keys (public key files) the registry accepts
+  // algorithm images from, and the approval policy: required_approvals
+  // approvals from required_organisations distinct organisations.
+  std::vector<std::string> trusted_signers;
+  int64_t required_approvals = 2;
+  int64_t required_organisations = 2;
+
+  // [containers]: the sandbox a container algorithm's central step runs in.
+  std::string runc = "runc";
+  std::string container_work_dir;  // default data_dir/containers
+  SandboxLimits container_limits;
 };
 
 // INVALID_ARGUMENT with file:line for a malformed file (unknown keys, wrong

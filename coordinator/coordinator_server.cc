@@ -8,6 +8,7 @@
 #include "common/status.h"
 #include "common/tls.h"
 #include "coordinator/node_link_service.h"
+#include "coordinator/registry_service.h"
 #include "coordinator/research_service.h"
 #include "grpcpp/server_builder.h"
 
@@ -34,16 +35,33 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   options.node_timeout = config.node_timeout;
   options.heartbeat_interval = config.heartbeat_interval;
   options.min_sites = config.min_sites;
-  server->manager_ = std::make_unique<JobManager>(clock, *server->store_, algorithms, options);
+  RegistryPolicy policy;
+  policy.required_approvals = static_cast<int>(config.required_approvals);
+  policy.required_organisations = static_cast<int>(config.required_organisations);
+  for (const std::string& path : config.trusted_signers) {
+    SPOOR_ASSIGN_OR_RETURN(TrustedSigner signer, LoadTrustedSigner(path));
+    policy.trusted_signers.push_back(std::move(signer));
+  }
+  SPOOR_ASSIGN_OR_RETURN(server->algorithm_store_, OpenAlgorithmStore(config.data_dir + "/registry",
+                                                                      std::move(policy), clock));
+  server->registry_algorithms_ = std::make_unique<RegistryAlgorithms>(
+      *server->algorithm_store_, config.runc,
+      config.container_work_dir.empty() ? config.data_dir + "/containers"
+                                        : config.container_work_dir,
+      config.container_limits);
+  server->manager_ = std::make_unique<JobManager>(clock, *server->store_, algorithms, options,
+                                                  server->registry_algorithms_.get());
   SPOOR_RETURN_IF_ERROR(server->manager_->Recover());
   server->node_link_ = std::make_unique<NodeLinkService>(*server->manager_);
   server->research_ = std::make_unique<ResearchService>(*server->manager_);
+  server->registry_ = std::make_unique<RegistryService>(*server->algorithm_store_);
 
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(config.listen, MakeServerCredentials(tls), &port);
   builder.RegisterService(server->node_link_.get());
   builder.RegisterService(server->research_.get());
+  builder.RegisterService(server->registry_.get());
   builder.SetMaxReceiveMessageSize(64 << 20);
   builder.SetMaxSendMessageSize(64 << 20);
   // Find dead node connections within ~20 s even when idle, and let nodes

@@ -1,5 +1,5 @@
-// Wires the coordinator together: job store, job manager, the two gRPC
-// services on one mTLS port, and the timer that enforces node timeouts.
+// Wires the coordinator together: job store, algorithm registry, job
+// manager, the three gRPC services on one mTLS port, and the timer that enforces node timeouts.
 // Used by `spoor coordinator` and by the benchmarks.
 #ifndef SPOOR_COORDINATOR_COORDINATOR_SERVER_H_
 #define SPOOR_COORDINATOR_COORDINATOR_SERVER_H_
@@ -12,14 +12,17 @@
 #include "absl/synchronization/notification.h"
 #include "algorithms/algorithm.h"
 #include "common/clock.h"
+#include "coordinator/algorithm_store.h"
 #include "coordinator/coordinator_config.h"
 #include "coordinator/job_manager.h"
 #include "coordinator/job_store.h"
+#include "coordinator/registry_algorithms.h"
 #include "grpcpp/server.h"
 
 namespace spoor {
 
 class NodeLinkService;
+class RegistryService;
 class ResearchService;
 
 class CoordinatorServer {
@@ -42,9 +45,12 @@ class CoordinatorServer {
   CoordinatorServer() = default;
 
   std::unique_ptr<JobStore> store_;
+  std::unique_ptr<AlgorithmStore> algorithm_store_;
+  std::unique_ptr<RegistryAlgorithms> registry_algorithms_;
   std::unique_ptr<JobManager> manager_;
   std::unique_ptr<NodeLinkService> node_link_;
   std::unique_ptr<ResearchService> research_;
+  std::unique_ptr<RegistryService> registry_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
   absl::Notification stop_;

@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "algorithms/filter.h"
+#include "common/image_fetch.h"
 #include "common/log.h"
 #include "common/status.h"
 #include "google/protobuf/util/time_util.h"
@@ -58,12 +59,32 @@ std::string MakeTaskId(const std::string& job_id, int round, const std::string& 
 }
 
 JobManager::JobManager(const Clock& clock, JobStore& store, const AlgorithmRegistry& algorithms,
-                       JobManagerOptions options)
+                       JobManagerOptions options, ContainerAlgorithmSource* containers)
     : clock_(clock),
       store_(store),
       algorithms_(algorithms),
       options_(options),
+      containers_(containers),
       rng_(std::random_device{}()) {}
+
+absl::Status JobManager::ResolveAlgorithm(ActiveJob& active) const {
+  const std::string& name = active.job.spec().algorithm();
+  active.algorithm = algorithms_.Find(name);
+  if (active.algorithm != nullptr) return absl::OkStatus();
+  if (!IsContainerReference(name)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown algorithm '", name, "'; known: ", absl::StrJoin(algorithms_.Names(), ", "),
+        ", or a registered container algorithm as NAME@VERSION (spoor algorithm list)"));
+  }
+  if (containers_ == nullptr) {
+    return absl::FailedPreconditionError("this coordinator has no algorithm registry");
+  }
+  SPOOR_ASSIGN_OR_RETURN(ContainerAlgorithmSource::Found found, containers_->Find(name));
+  active.container = std::move(found.algorithm);
+  active.algorithm = active.container.get();
+  active.algorithm_digest = std::move(found.manifest_digest);
+  return absl::OkStatus();
+}
 
 absl::Status JobManager::Recover() {
   SPOOR_ASSIGN_OR_RETURN(std::vector<StoredJob> stored, store_.LoadRunningJobs());
@@ -75,17 +96,17 @@ absl::Status JobManager::Recover() {
       ActiveJob active;
       active.job = std::move(s.job);
       active.round_state = std::move(s.round_state);
-      active.algorithm = algorithms_.Find(active.job.spec().algorithm());
+      absl::Status resolved = ResolveAlgorithm(active);
       for (const std::string& node : active.job.participants()) {
         NodeEntry& entry = nodes_[node];
         if (!entry.sink) entry.disconnected_since = now;
       }
       std::string id = active.job.job_id();
       auto [it, inserted] = active_.emplace(id, std::move(active));
-      if (it->second.algorithm == nullptr) {
+      if (!resolved.ok()) {
         Finish(it->second, v1::JOB_STATE_FAILED,
-               absl::StrCat("this coordinator no longer knows algorithm '",
-                            it->second.job.spec().algorithm(), "'"),
+               absl::StrCat("after a restart, algorithm '", it->second.job.spec().algorithm(),
+                            "' cannot run: ", resolved.message()),
                effects);
         continue;
       }
@@ -154,6 +175,7 @@ v1::Task JobManager::MakeTask(const ActiveJob& active, const std::string& node_i
   task.set_job_id(active.job.job_id());
   task.set_round(active.job.round());
   task.set_algorithm(active.job.spec().algorithm());
+  task.set_algorithm_digest(active.algorithm_digest);
   task.set_dataset(active.job.spec().dataset());
   task.set_where(active.job.spec().where());
   *task.mutable_parameters() = active.job.spec().parameters();
@@ -175,12 +197,10 @@ void JobManager::Dispatch(ActiveJob& active, Effects& effects) {
 
 absl::StatusOr<v1::Job> JobManager::Submit(const v1::Requester& requester,
                                            const v1::JobSpec& spec) {
-  const Algorithm* algorithm = algorithms_.Find(spec.algorithm());
-  if (algorithm == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown algorithm '", spec.algorithm(),
-                     "'; known: ", absl::StrJoin(algorithms_.Names(), ", ")));
-  }
+  ActiveJob resolved;
+  *resolved.job.mutable_spec() = spec;
+  SPOOR_RETURN_IF_ERROR(ResolveAlgorithm(resolved));
+  const Algorithm* algorithm = resolved.algorithm;
   if (spec.dataset().empty()) {
     return absl::InvalidArgumentError("no dataset given; pass --dataset NAME");
   }
@@ -227,8 +247,7 @@ absl::StatusOr<v1::Job> JobManager::Submit(const v1::Requester& requester,
     }
 
     absl::Time now = clock_.Now();
-    ActiveJob active;
-    active.algorithm = algorithm;
+    ActiveJob active = std::move(resolved);
     active.round_state = std::move(round_state);
     v1::Job& job = active.job;
     job.set_job_id(absl::StrCat(absl::FormatTime("j%Y%m%d-%H%M%S-", now, absl::UTCTimeZone()),
@@ -295,6 +314,22 @@ void JobManager::AdvanceIfComplete(ActiveJob& active, Effects& effects) {
   }
   CentralRequest request{active.job.spec().parameters(), active.round_state, active.job.round(),
                          aggregates};
+  if (active.container != nullptr) {
+    // Revocation is honoured between rounds too, and no container iterates
+    // without end.
+    absl::StatusOr<ContainerAlgorithmSource::Found> still =
+        containers_->Find(active.job.spec().algorithm());
+    if (!still.ok()) {
+      Finish(active, v1::JOB_STATE_FAILED, std::string(still.status().message()), effects);
+      return;
+    }
+    if (active.job.round() >= kMaxContainerRounds) {
+      Finish(active, v1::JOB_STATE_FAILED,
+             absl::StrCat("the algorithm did not finish within ", kMaxContainerRounds, " rounds"),
+             effects);
+      return;
+    }
+  }
   absl::StatusOr<CentralStep> step = active.algorithm->Central(request);
   if (!step.ok()) {
     Finish(active, v1::JOB_STATE_FAILED,

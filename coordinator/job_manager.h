@@ -54,6 +54,24 @@ class NodeSink {
   virtual void Send(const v1::CoordinatorMessage& message) = 0;
 };
 
+// Where jobs find container algorithms (NAME@VERSION): the coordinator's
+// registry (registry_algorithms.h). Thread-safe.
+class ContainerAlgorithmSource {
+ public:
+  virtual ~ContainerAlgorithmSource() = default;
+  struct Found {
+    std::shared_ptr<const Algorithm> algorithm;
+    std::string manifest_digest;
+  };
+  // A runnable algorithm: registered, approved by the reviewers, not
+  // revoked. NOT_FOUND for an unknown one; FAILED_PRECONDITION saying why
+  // one may not run (pending review, rejected, revoked).
+  virtual absl::StatusOr<Found> Find(const std::string& reference) = 0;
+};
+
+// Container algorithms may iterate, but not forever.
+inline constexpr int kMaxContainerRounds = 100;
+
 struct JobManagerOptions {
   // How long a running job waits for a participant that disconnected before
   // the job fails. Zero fails at once.
@@ -69,8 +87,9 @@ class JobManager {
  public:
   using Watcher = std::function<void(const v1::JobEvent&)>;
 
+  // `containers` null: built-in algorithms only.
   JobManager(const Clock& clock, JobStore& store, const AlgorithmRegistry& algorithms,
-             JobManagerOptions options);
+             JobManagerOptions options, ContainerAlgorithmSource* containers = nullptr);
   JobManager(const JobManager&) = delete;
   JobManager& operator=(const JobManager&) = delete;
 
@@ -121,6 +140,9 @@ class JobManager {
     v1::Job job;
     v1::Parameters round_state;
     const Algorithm* algorithm = nullptr;
+    // A container algorithm: holds it for the job, with its image's digest.
+    std::shared_ptr<const Algorithm> container;
+    std::string algorithm_digest;
     std::map<std::string, v1::TaskResult> results;  // current round, by node
   };
   struct NodeEntry {
@@ -137,6 +159,9 @@ class JobManager {
     std::vector<std::pair<Watcher, v1::JobEvent>> events;
   };
 
+  // Sets active.algorithm for its spec (built in, or from containers_).
+  // Takes no lock: the registry may be slow.
+  absl::Status ResolveAlgorithm(ActiveJob& active) const;
   void Dispatch(ActiveJob& active, Effects& effects) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   v1::Task MakeTask(const ActiveJob& active, const std::string& node_id) const;
   void AdvanceIfComplete(ActiveJob& active, Effects& effects) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -152,6 +177,7 @@ class JobManager {
   JobStore& store_;
   const AlgorithmRegistry& algorithms_;
   const JobManagerOptions options_;
+  ContainerAlgorithmSource* const containers_;
 
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, ActiveJob> active_ ABSL_GUARDED_BY(mu_);

@@ -8,6 +8,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/sqlite_statement.h"
 #include "common/status.h"
 
 namespace spoor {
@@ -30,18 +31,7 @@ int64_t CreatedMicros(const v1::Job& job) {
   return job.created_at().seconds() * 1'000'000 + job.created_at().nanos() / 1000;
 }
 
-class Statement {
- public:
-  Statement() = default;
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  ~Statement() { sqlite3_finalize(stmt_); }
-  sqlite3_stmt** out() { return &stmt_; }
-  sqlite3_stmt* get() const { return stmt_; }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-};
+using Statement = SqliteStatement;
 
 class SqliteJobStore final : public JobStore {
  public:

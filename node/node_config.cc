@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/config.h"
+#include "common/container_runner.h"
 #include "common/file_util.h"
 #include "common/status.h"
 
@@ -202,13 +203,46 @@ absl::StatusOr<DatasetConfig> ReadDataset(const ConfigTable& table, const std::s
   SPOOR_ASSIGN_OR_RETURN(dataset.variables, ReadMappings(table));
   return dataset;
 }
+absl::StatusOr<ContainerPolicy> ReadContainerPolicy(const ConfigTable& table,
+                                                    const std::string& path,
+                                                    const std::string& data_dir) {
+  std::set<std::string> known = {"enabled", "trusted_signers", "allow", "require_local_approval",
+                                 "runc",    "work_dir"};
+  known.insert(kSandboxLimitKeys.begin(), kSandboxLimitKeys.end());
+  SPOOR_RETURN_IF_ERROR(table.CheckKnownKeys(known));
+  ContainerPolicy policy;
+  SPOOR_ASSIGN_OR_RETURN(policy.enabled, table.OptionalBool("enabled", false));
+  SPOOR_ASSIGN_OR_RETURN(policy.trusted_signers, table.OptionalStringList("trusted_signers"));
+  for (std::string& signer : policy.trusted_signers) signer = ResolveRelativeTo(path, signer);
+  SPOOR_ASSIGN_OR_RETURN(policy.allow, table.OptionalStringList("allow"));
+  SPOOR_ASSIGN_OR_RETURN(policy.require_local_approval,
+                         table.OptionalBool("require_local_approval", false));
+  SPOOR_ASSIGN_OR_RETURN(policy.runc, table.OptionalString("runc", "runc"));
+  SPOOR_ASSIGN_OR_RETURN(policy.work_dir,
+                         table.OptionalString("work_dir", absl::StrCat(data_dir, "/containers")));
+  policy.work_dir = ResolveRelativeTo(path, policy.work_dir);
+  SPOOR_ASSIGN_OR_RETURN(policy.limits, ReadSandboxLimits(table));
+  if (policy.enabled && policy.trusted_signers.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        table.file(), ":", table.LineOf("enabled"),
+        ": [containers] is enabled but trusts no signer; list the consortium's signing keys in "
+        "trusted_signers"));
+  }
+  if (policy.enabled && policy.allow.empty() && !policy.require_local_approval) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        table.file(), ":", table.LineOf("enabled"),
+        ": [containers] is enabled but allows nothing; list algorithms in allow or set "
+        "require_local_approval = true"));
+  }
+  return policy;
+}
 
 }  // namespace
 
 absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
   SPOOR_ASSIGN_OR_RETURN(ConfigTable root, LoadConfig(path));
-  SPOOR_RETURN_IF_ERROR(
-      root.CheckKnownKeys({"name", "coordinator", "data_dir", "tls", "disclosure", "datasets"}));
+  SPOOR_RETURN_IF_ERROR(root.CheckKnownKeys(
+      {"name", "coordinator", "data_dir", "tls", "disclosure", "datasets", "containers"}));
   NodeConfig config;
   SPOOR_ASSIGN_OR_RETURN(config.name, root.RequiredString("name"));
   SPOOR_ASSIGN_OR_RETURN(config.coordinator, root.RequiredString("coordinator"));
@@ -218,6 +252,9 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
 
   SPOOR_ASSIGN_OR_RETURN(ConfigTable disclosure, root.Table("disclosure"));
   SPOOR_ASSIGN_OR_RETURN(config.disclosure, ReadDisclosureRules(disclosure));
+
+  SPOOR_ASSIGN_OR_RETURN(ConfigTable containers, root.Table("containers"));
+  SPOOR_ASSIGN_OR_RETURN(config.containers, ReadContainerPolicy(containers, path, config.data_dir));
 
   SPOOR_ASSIGN_OR_RETURN(std::vector<ConfigTable> datasets, root.TableArray("datasets"));
   if (datasets.empty()) {

@@ -11,6 +11,7 @@
 #include "algorithms/algorithm.h"
 #include "algorithms/disclosure_gate.h"
 #include "algorithms/harmonise.h"
+#include "common/runc_sandbox.h"
 #include "common/tls.h"
 #include "node/omop.h"
 
@@ -50,6 +51,24 @@ inline DatasetConfig CsvDataset(std::string name, std::string path) {
   return dataset;
 }
 
+// [containers]: which container algorithms this node runs, and the sandbox
+// they run in. Deny by default: with no [containers] table (or enabled =
+// false) the node runs built-in algorithms only; enabled, it runs an
+// algorithm only if it is signed by one of trusted_signers, not revoked at
+// the registry, and either listed in allow or approved by the data steward
+// (require_local_approval; spoor node approvals).
+struct ContainerPolicy {
+  bool enabled = false;
+  std::vector<std::string> trusted_signers;  // public key files (PEM)
+  // NAME (any version), NAME@VERSION or a manifest digest sha256:...
+  std::vector<std::string> allow;
+  bool require_local_approval = false;
+  std::string runc = "runc";
+  std::string work_dir;  // default data_dir/containers: images, runs, logs
+  SandboxLimits limits;  // memory_mb, max_processes, cpu_seconds,
+                         // timeout_seconds, max_file_mb, max_log_kb
+};
+
 struct NodeConfig {
   std::string name;         // must equal the node certificate's CN
   std::string coordinator;  // host:port
@@ -57,6 +76,7 @@ struct NodeConfig {
   TlsFiles tls;
   DisclosureRules disclosure;  // [disclosure]; absent keys keep their defaults
   std::vector<DatasetConfig> datasets;
+  ContainerPolicy containers;  // [containers]
 };
 
 // INVALID_ARGUMENT with file:line for a malformed file (unknown keys, wrong

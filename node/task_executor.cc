@@ -3,6 +3,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "algorithms/filter.h"
+#include "common/image_fetch.h"
 #include "common/log.h"
 #include "common/status.h"
 
@@ -81,8 +82,12 @@ v1::TaskResult ErrorResult(const v1::Task& task, const absl::Status& status) {
 }  // namespace
 
 TaskExecutor::TaskExecutor(const AlgorithmRegistry& algorithms, DatasetCache& datasets,
-                           const DisclosureGate& gate, AuditLog& audit)
-    : algorithms_(algorithms), datasets_(datasets), gate_(gate), audit_(audit) {}
+                           const DisclosureGate& gate, AuditLog& audit, NodeContainers* containers)
+    : algorithms_(algorithms),
+      datasets_(datasets),
+      gate_(gate),
+      audit_(audit),
+      containers_(containers) {}
 
 v1::TaskResult TaskExecutor::Execute(const v1::Task& task) {
   {
@@ -127,6 +132,19 @@ v1::TaskResult TaskExecutor::Run(const v1::Task& task) {
   };
 
   const Algorithm* algorithm = algorithms_.Find(task.algorithm());
+  // Holds a container algorithm while it runs.
+  std::shared_ptr<const Algorithm> container;
+  if (algorithm == nullptr && IsContainerReference(task.algorithm())) {
+    fields["algorithm_digest"] = task.algorithm_digest();
+    if (containers_ == nullptr) {
+      return refuse({"container_policy", "this node runs no container algorithms"});
+    }
+    absl::StatusOr<ContainerResolution> resolution = containers_->Resolve(task);
+    if (!resolution.ok()) return fail(resolution.status());
+    if (resolution->refusal.has_value()) return refuse(*resolution->refusal);
+    container = std::move(resolution->algorithm);
+    algorithm = container.get();
+  }
   if (algorithm == nullptr) {
     return fail(absl::InvalidArgumentError(
         absl::StrCat("this node does not offer algorithm '", task.algorithm(), "'")));
@@ -148,7 +166,11 @@ v1::TaskResult TaskExecutor::Run(const v1::Task& task) {
   absl::StatusOr<v1::Aggregate> aggregate = algorithm->Local(request);
   if (!aggregate.ok()) return fail(aggregate.status());
 
-  if (std::optional<GateRefusal> refusal = gate_.Check(*aggregate)) return refuse(*refusal);
+  std::optional<GateRefusal> refusal =
+      algorithm->built_in()
+          ? gate_.Check(*aggregate)
+          : gate_.CheckContainer(*aggregate, static_cast<int64_t>((*frame)->num_rows()));
+  if (refusal.has_value()) return refuse(*refusal);
 
   v1::TaskResult result;
   result.set_task_id(task.task_id());

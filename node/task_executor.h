@@ -1,6 +1,8 @@
 // Runs one task at the node: the node's domain logic, with no gRPC.
 //
-//   gate's min_sites over the task's participants -> load the dataset
+//   a container algorithm (NAME@VERSION): the node's container policy,
+//   signature and approval checks (node_containers.h) -> gate's min_sites
+//   over the task's participants -> load the dataset
 //   (cached) -> the task's cohort filter (--where; the filtered frame is
 //   cached too, for the next rounds) -> run the algorithm's local step ->
 //   disclosure gate on the aggregate -> audit record -> result
@@ -25,15 +27,17 @@
 #include "algorithms/disclosure_gate.h"
 #include "common/audit_log.h"
 #include "node/dataset_cache.h"
+#include "node/node_containers.h"
 #include "spoor/v1/job.pb.h"
 
 namespace spoor {
 
 class TaskExecutor {
  public:
-  // Every dependency must outlive the executor.
+  // Every dependency must outlive the executor. `containers` null: this
+  // node runs built-in algorithms only.
   TaskExecutor(const AlgorithmRegistry& algorithms, DatasetCache& datasets,
-               const DisclosureGate& gate, AuditLog& audit);
+               const DisclosureGate& gate, AuditLog& audit, NodeContainers* containers = nullptr);
 
   // Never fails as a call: problems become a refusal or an error inside the
   // result, which goes back to the coordinator.
@@ -49,6 +53,7 @@ class TaskExecutor {
   DatasetCache& datasets_;
   const DisclosureGate& gate_;
   AuditLog& audit_;
+  NodeContainers* const containers_;
 
   absl::Mutex mu_;
   // The most recent results by task id, bounded (kRememberedResults).
