@@ -29,8 +29,10 @@
 #include "common/runc_sandbox.h"
 #include "common/status.h"
 #include "common/tls.h"
+#include "grpcpp/create_channel.h"
 #include "node/approvals.h"
 #include "node/node_config.h"
+#include "node/node_containers.h"
 
 namespace spoor {
 namespace {
@@ -126,16 +128,52 @@ absl::Status NodeApprovalsListCommand(const std::string& config_path, const Outp
   return absl::OkStatus();
 }
 
+// Queues NAME@VERSION as the registry describes it, for a data steward who
+// decides before any task has asked: the record is fetched with the node's
+// own certificate and its signature checked against the node's own trusted
+// signers, as a task would.
+absl::Status QueueFromRegistry(const NodeConfig& config, const std::string& reference,
+                               const std::string& by, ApprovalStore& store) {
+  SPOOR_ASSIGN_OR_RETURN(TlsMaterial tls, LoadTlsMaterial(config.tls));
+  std::unique_ptr<RegistryClient> registry =
+      MakeGrpcRegistryClient(grpc::CreateChannel(config.coordinator, MakeChannelCredentials(tls)));
+  absl::StatusOr<v1::AlgorithmRecord> record = registry->GetAlgorithm(reference);
+  if (!record.ok()) {
+    return absl::Status(
+        record.status().code(),
+        absl::StrCat("nothing called '", reference, "' waits for approval, and the registry at ",
+                     config.coordinator, " says: ", record.status().message()));
+  }
+  std::vector<TrustedSigner> signers;
+  for (const std::string& path : config.containers.trusted_signers) {
+    SPOOR_ASSIGN_OR_RETURN(TrustedSigner signer, LoadTrustedSigner(path));
+    signers.push_back(std::move(signer));
+  }
+  std::vector<AlgorithmSignature> signatures;
+  for (const std::string& document : record->signatures()) {
+    absl::StatusOr<AlgorithmSignature> signature = SignatureFromJson(document);
+    if (signature.ok()) signatures.push_back(*std::move(signature));
+  }
+  absl::StatusOr<TrustedSigner> signer =
+      VerifyAlgorithmSignatures(signatures, record->manifest_digest(), signers);
+  if (!signer.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(reference, " cannot run at this node: ", signer.status().message()));
+  }
+  Approval pending;
+  pending.digest = record->manifest_digest();
+  pending.reference = reference;
+  pending.signer = signer->name;
+  pending.description = record->description();
+  pending.requested_by = by;
+  pending.requested_at = absl::Now();
+  return store.FindOrQueue(pending).status();
+}
+
 absl::Status NodeApprovalsDecideCommand(const std::string& config_path,
                                         const NodeDecisionOptions& options) {
   SPOOR_ASSIGN_OR_RETURN(NodeConfig config, LoadNodeConfigFor(config_path));
   NoteApprovalPolicy(config.containers);
-  std::error_code error;
-  if (!fs::exists(ApprovalsPath(config), error)) {
-    return absl::NotFoundError(absl::StrCat(
-        "no algorithm has asked for approval at this node yet (", ApprovalsPath(config),
-        " does not exist); an algorithm is queued by its first task"));
-  }
   std::string key(absl::StripAsciiWhitespace(options.reference));
   // A bare hex prefix, as people copy it, is a digest prefix.
   if (!absl::StrContains(key, ':') && !absl::StrContains(key, '@') && key.size() >= 12 &&
@@ -153,10 +191,16 @@ absl::Status NodeApprovalsDecideCommand(const std::string& config_path,
   }
   SPOOR_ASSIGN_OR_RETURN(std::unique_ptr<ApprovalStore> store,
                          ApprovalStore::Open(ApprovalsPath(config)));
-  SPOOR_ASSIGN_OR_RETURN(Approval decided,
-                         store->Decide(key, options.approve, by, options.note, absl::Now()));
-  std::cout << ApprovalStateName(decided.state) << " " << decided.reference << " ("
-            << decided.digest << ") by " << decided.decided_by << "; "
+  absl::StatusOr<Approval> decided =
+      store->Decide(key, options.approve, by, options.note, absl::Now());
+  if (absl::IsNotFound(decided.status()) && absl::StrContains(key, '@')) {
+    // Not asked for yet: decide ahead of the first task.
+    SPOOR_RETURN_IF_ERROR(QueueFromRegistry(config, key, by, *store));
+    decided = store->Decide(key, options.approve, by, options.note, absl::Now());
+  }
+  if (!decided.ok()) return decided.status();
+  std::cout << ApprovalStateName(decided->state) << " " << decided->reference << " ("
+            << decided->digest << ") by " << decided->decided_by << "; "
             << (options.approve ? "the node runs it from its next task"
                                 : "the node refuses its tasks")
             << "\n";
