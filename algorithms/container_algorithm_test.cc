@@ -109,9 +109,7 @@ TEST_CASE("the local step hands over the frame and passes on only an aggregate",
 
 TEST_CASE("the central step gets every node's aggregate and may finish", "[container]") {
   v1::Parameters parameters, state;
-  std::vector<NodeAggregate> aggregates(2);
-  aggregates[0].node_id = "a";
-  aggregates[1].node_id = "b";
+  std::vector<NodeAggregate> aggregates = {{"a", v1::Aggregate()}, {"b", v1::Aggregate()}};
   CentralRequest request{parameters, state, 1, aggregates};
 
   v1::ContainerResponse answer;
