@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 
 namespace spoor {
@@ -36,6 +37,21 @@ inline absl::Status SqliteExec(sqlite3* db, const char* sql, const std::string& 
       absl::InternalError(absl::StrCat(context, ": ", message != nullptr ? message : "error"));
   sqlite3_free(message);
   return status;
+}
+
+// Opens (creating) the database at `path` for use from several threads.
+// FAILED_PRECONDITION "cannot open <what> <path>: <reason>".
+inline absl::StatusOr<sqlite3*> SqliteOpen(const std::string& path, const std::string& what) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) == SQLITE_OK) {
+    return db;
+  }
+  std::string message = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
+  sqlite3_close_v2(db);
+  return absl::FailedPreconditionError(
+      absl::StrCat("cannot open ", what, " ", path, ": ", message));
 }
 
 }  // namespace spoor

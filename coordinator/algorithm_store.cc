@@ -318,15 +318,7 @@ absl::StatusOr<std::unique_ptr<AlgorithmStore>> OpenAlgorithmStore(const std::st
         absl::StrCat("cannot create the algorithm registry in ", dir, ": ", error.message()));
   }
   std::string path = absl::StrCat(dir, "/registry.db");
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
-    std::string message = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close_v2(db);
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot open the algorithm registry ", path, ": ", message));
-  }
+  SPOOR_ASSIGN_OR_RETURN(sqlite3 * db, SqliteOpen(path, "the algorithm registry"));
   auto store = std::make_unique<SqliteAlgorithmStore>(dir, db, std::move(policy), clock);
   SPOOR_RETURN_IF_ERROR(store->Init());
   return store;

@@ -195,15 +195,7 @@ const char* ApprovalStateName(ApprovalState state) {
 }
 
 absl::StatusOr<std::unique_ptr<ApprovalStore>> ApprovalStore::Open(const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
-    std::string message = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close_v2(db);
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot open the approval queue ", path, ": ", message));
-  }
+  SPOOR_ASSIGN_OR_RETURN(sqlite3 * db, SqliteOpen(path, "the approval queue"));
   auto store = std::make_unique<SqliteApprovalStore>(db, path);
   SPOOR_RETURN_IF_ERROR(store->Init());
   return store;
