@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "common/file_util.h"
 #include "common/oci_image.h"
+#include "common/oci_test_support.h"
 #include "nlohmann/json.hpp"
 
 namespace spoor {
@@ -293,18 +294,7 @@ TEST_CASE("A signed packaged image verifies after a trip through a tar", "[signa
   AlgorithmInfo info;
   info.name = "counts";
   info.version = "1";
-  // The smallest thing PackageBinary accepts: an ELF header and one PT_LOAD.
-  std::string elf(64 + 56, '\0');
-  const unsigned char header[] = {0x7f, 'E', 'L', 'F', 2, 1, 1};
-  std::copy(std::begin(header), std::end(header), elf.begin());
-  elf[16] = 2;     // ET_EXEC
-  elf[18] = 62;    // EM_X86_64
-  elf[24] = 0x10;  // e_entry
-  elf[32] = 64;    // e_phoff
-  elf[54] = 56;    // e_phentsize
-  elf[56] = 1;     // e_phnum
-  elf[64] = 1;     // PT_LOAD
-  absl::StatusOr<OciImage> image = PackageBinary(elf, info);
+  absl::StatusOr<OciImage> image = PackageBinary(testing::MinimalElf(false), info);
   REQUIRE(image.ok());
   std::string digest = ResolveImage(*image)->manifest_digest;
 

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "common/file_util.h"
 #include "common/internal/oci_tar.h"
+#include "common/oci_test_support.h"
 #include "nlohmann/json.hpp"
 
 namespace spoor {
@@ -49,37 +50,6 @@ class TempDir {
 
 std::string Message(const absl::Status& status) { return std::string(status.message()); }
 
-// The headers of a 64-bit x86-64 executable with one PT_LOAD (and PT_INTERP
-// if `dynamic`), followed by some code bytes. Enough for the ELF check.
-std::string MinimalElf(bool dynamic) {
-  Elf64_Ehdr eh{};
-  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
-  eh.e_ident[EI_CLASS] = ELFCLASS64;
-  eh.e_ident[EI_DATA] = ELFDATA2LSB;
-  eh.e_ident[EI_VERSION] = EV_CURRENT;
-  eh.e_type = ET_EXEC;
-  eh.e_machine = EM_X86_64;
-  eh.e_version = EV_CURRENT;
-  eh.e_entry = 0x401000;
-  eh.e_phoff = sizeof(Elf64_Ehdr);
-  eh.e_ehsize = sizeof(Elf64_Ehdr);
-  eh.e_phentsize = sizeof(Elf64_Phdr);
-  eh.e_phnum = dynamic ? 2 : 1;
-  std::string out(reinterpret_cast<const char*>(&eh), sizeof(eh));
-  Elf64_Phdr load{};
-  load.p_type = PT_LOAD;
-  load.p_flags = PF_R | PF_X;
-  load.p_vaddr = 0x400000;
-  out.append(reinterpret_cast<const char*>(&load), sizeof(load));
-  if (dynamic) {
-    Elf64_Phdr interp{};
-    interp.p_type = PT_INTERP;
-    out.append(reinterpret_cast<const char*>(&interp), sizeof(interp));
-  }
-  out.append("\x31\xff\xb8\x3c\x00\x00\x00\x0f\x05", 9);  // exit(0)
-  return out;
-}
-
 AlgorithmInfo TestInfo() {
   AlgorithmInfo info;
   info.name = "mean-age";
@@ -92,7 +62,7 @@ AlgorithmInfo TestInfo() {
 }
 
 OciImage Packaged() {
-  absl::StatusOr<OciImage> image = PackageBinary(MinimalElf(false), TestInfo());
+  absl::StatusOr<OciImage> image = PackageBinary(testing::MinimalElf(false), TestInfo());
   REQUIRE(image.ok());
   return *std::move(image);
 }
@@ -225,7 +195,7 @@ TEST_CASE("Packaging is deterministic", "[oci]") {
   // A different version is a different image.
   AlgorithmInfo info = TestInfo();
   info.version = "1.2.1";
-  absl::StatusOr<OciImage> other = PackageBinary(MinimalElf(false), info);
+  absl::StatusOr<OciImage> other = PackageBinary(testing::MinimalElf(false), info);
   REQUIRE(other.ok());
   CHECK(ManifestDigestOf(*other) != resolved->manifest_digest);
 }
@@ -234,8 +204,8 @@ TEST_CASE("PackageBinary refuses bad binaries and bad info", "[oci]") {
   auto code_of = [](std::string_view binary, const AlgorithmInfo& info) {
     return PackageBinary(binary, info).status().code();
   };
-  const std::string elf = MinimalElf(false);
-  absl::Status dynamic = PackageBinary(MinimalElf(true), TestInfo()).status();
+  const std::string elf = testing::MinimalElf(false);
+  absl::Status dynamic = PackageBinary(testing::MinimalElf(true), TestInfo()).status();
   CHECK(dynamic.code() == absl::StatusCode::kInvalidArgument);
   CHECK_THAT(Message(dynamic), Contains("dynamically linked") && Contains("static"));
   CHECK(code_of("#!/bin/sh\necho hi\n", TestInfo()) == absl::StatusCode::kInvalidArgument);
@@ -381,7 +351,7 @@ TEST_CASE("A packaged image unpacks to /algorithm and its mount points", "[oci]"
   REQUIRE(resolved.ok());
   std::string rootfs = dir.Dir("rootfs");
   REQUIRE(UnpackImage(image, *resolved, rootfs).ok());
-  CHECK(*ReadFile(rootfs + "/algorithm") == MinimalElf(false));
+  CHECK(*ReadFile(rootfs + "/algorithm") == testing::MinimalElf(false));
   struct stat st;
   REQUIRE(::stat((rootfs + "/algorithm").c_str(), &st) == 0);
   CHECK((st.st_mode & 07777) == 0755);

@@ -7,29 +7,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
+#include "common/oci_test_support.h"
 
 namespace spoor {
 namespace {
 
 using ::Catch::Matchers::Contains;
-
-// A minimal static ELF header: PackageBinary checks the magic and that there
-// is no interpreter, nothing more.
-std::string TinyStaticElf() {
-  std::string elf(64 + 56, '\0');
-  elf[0] = 0x7f, elf[1] = 'E', elf[2] = 'L', elf[3] = 'F';
-  elf[4] = 2, elf[5] = 1, elf[6] = 1;  // 64-bit, little-endian, version 1
-  elf[16] = 2;                         // ET_EXEC
-  elf[18] = 0x3e;                      // x86-64
-  elf[20] = 1;
-  elf[24] = 0x10;  // e_entry
-  elf[32] = 64;    // e_phoff
-  elf[52] = 64;    // e_ehsize
-  elf[54] = 56;    // e_phentsize
-  elf[56] = 1;     // e_phnum
-  elf[64] = 1;     // PT_LOAD
-  return elf;
-}
 
 v1::Requester Person(const std::string& name, const std::string& organisation,
                      const std::string& role) {
@@ -66,7 +49,7 @@ struct Registry {
     info.name = "colmean";
     info.version = version;
     info.description = description;
-    absl::StatusOr<OciImage> image = PackageBinary(TinyStaticElf(), info);
+    absl::StatusOr<OciImage> image = PackageBinary(testing::MinimalElf(false), info);
     INFO(image.status().message());
     REQUIRE(image.ok());
     if (!key.empty()) {
