@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "common/algorithm_reference.h"
 #include "common/status.h"
 
 namespace spoor {
@@ -136,6 +137,37 @@ absl::StatusOr<CentralStep> ContainerAlgorithm::Central(const CentralRequest& re
     step.next_round_state = response.central().next_round_state();
   }
   return step;
+}
+
+ContainerAlgorithmCache::ContainerAlgorithmCache(std::string runc, std::string work_dir,
+                                                 SandboxLimits limits)
+    : work_dir_(std::move(work_dir)),
+      sandbox_(std::move(runc), absl::StrCat(work_dir_, "/runc"), limits) {}
+
+absl::StatusOr<std::shared_ptr<const Algorithm>> ContainerAlgorithmCache::Get(
+    const v1::AlgorithmRecord& record, absl::FunctionRef<absl::StatusOr<OciImage>()> fetch) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = loaded_.find(record.manifest_digest());
+    if (it != loaded_.end()) return it->second;
+  }
+  const std::string reference = AlgorithmReference(record.name(), record.version());
+  SPOOR_ASSIGN_OR_RETURN(OciImage image, fetch());
+  SPOOR_ASSIGN_OR_RETURN(ResolvedImage resolved, ResolveImage(image));
+  if (resolved.manifest_digest != record.manifest_digest() ||
+      resolved.algorithm.name != record.name() || resolved.algorithm.version != record.version()) {
+    return absl::DataLossError(absl::StrCat("the image fetched for ", reference,
+                                            " is not the signed one (manifest ",
+                                            resolved.manifest_digest, ")"));
+  }
+  SPOOR_ASSIGN_OR_RETURN(
+      ContainerImage prepared,
+      PrepareContainerImage(absl::StrCat(work_dir_, "/images"), image, resolved));
+  auto algorithm = std::make_shared<const ContainerAlgorithm>(
+      reference, resolved.algorithm,
+      std::make_unique<SandboxContainerRunner>(std::move(prepared), sandbox_, work_dir_));
+  absl::MutexLock lock(&mu_);
+  return loaded_.emplace(record.manifest_digest(), std::move(algorithm)).first->second;
 }
 
 }  // namespace spoor

@@ -15,13 +15,19 @@
 #include <memory>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "algorithms/algorithm.h"
 #include "algorithms/data_frame.h"
 #include "algorithms/frame_proto.h"
 #include "common/container_runner.h"
 #include "common/oci_image.h"
+#include "common/runc_sandbox.h"
 #include "spoor/v1/container.pb.h"
+#include "spoor/v1/registry.pb.h"
 
 namespace spoor {
 
@@ -48,6 +54,29 @@ class ContainerAlgorithm final : public Algorithm {
   std::string reference_;
   AlgorithmInfo info_;
   std::unique_ptr<const ContainerRunner> runner_;
+};
+
+// Registered container algorithms ready to run in a runc sandbox, one per
+// verified image, made on first use and kept by manifest digest: the node's
+// and the coordinator's image cache, under `work_dir` (images/ unpacked by
+// digest, runs/ and logs/ as SandboxContainerRunner keeps them). Thread-safe.
+class ContainerAlgorithmCache {
+ public:
+  ContainerAlgorithmCache(std::string runc, std::string work_dir, SandboxLimits limits);
+
+  // The algorithm `record` names. On first use of its manifest digest the
+  // image comes from `fetch` (every blob verified against its digest), must
+  // be the image `record` names (its manifest digest, name and version;
+  // DATA_LOSS otherwise) and is unpacked.
+  absl::StatusOr<std::shared_ptr<const Algorithm>> Get(
+      const v1::AlgorithmRecord& record, absl::FunctionRef<absl::StatusOr<OciImage>()> fetch);
+
+ private:
+  const std::string work_dir_;
+  const RuncSandbox sandbox_;
+
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const Algorithm>> loaded_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace spoor

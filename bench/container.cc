@@ -111,12 +111,7 @@ absl::Status Container(const ContainerOptions& options) {
   SPOOR_ASSIGN_OR_RETURN(
       AlgorithmSignature signature,
       SignManifest(key.private_pem, "bench", resolved.manifest_digest, absl::Now()));
-  registry.record.set_name("colmean");
-  registry.record.set_version("1.0.0");
-  registry.record.set_manifest_digest(resolved.manifest_digest);
-  registry.record.set_index_json(registry.image.index_json);
-  registry.record.set_state(v1::ALGORITHM_STATE_APPROVED);
-  registry.record.add_signatures(SignatureToJson(signature));
+  SPOOR_RETURN_IF_ERROR(registry.Publish({SignatureToJson(signature)}));
   ContainerPolicy policy;
   policy.enabled = true;
   policy.trusted_signers = {dir + "/signer.pub"};

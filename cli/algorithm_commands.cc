@@ -27,9 +27,9 @@
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "common/algorithm_reference.h"
 #include "common/algorithm_signature.h"
 #include "common/file_util.h"
-#include "common/image_fetch.h"
 #include "common/oci_image.h"
 #include "common/status.h"
 
@@ -94,11 +94,11 @@ absl::StatusOr<LoadedImage> LoadImage(const std::string& path) {
 }
 
 std::string Reference(const AlgorithmInfo& info) {
-  return absl::StrCat(info.name, "@", info.version);
+  return AlgorithmReference(info.name, info.version);
 }
 
 std::string Reference(const v1::AlgorithmRecord& record) {
-  return absl::StrCat(record.name(), "@", record.version());
+  return AlgorithmReference(record.name(), record.version());
 }
 
 // "--param NAME:TYPE[:required][:DESCRIPTION]" of `package`.

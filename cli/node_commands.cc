@@ -144,18 +144,9 @@ absl::Status QueueFromRegistry(const NodeConfig& config, const std::string& refe
         absl::StrCat("nothing called '", reference, "' waits for approval, and the registry at ",
                      config.coordinator, " says: ", record.status().message()));
   }
-  std::vector<TrustedSigner> signers;
-  for (const std::string& path : config.containers.trusted_signers) {
-    SPOOR_ASSIGN_OR_RETURN(TrustedSigner signer, LoadTrustedSigner(path));
-    signers.push_back(std::move(signer));
-  }
-  std::vector<AlgorithmSignature> signatures;
-  for (const std::string& document : record->signatures()) {
-    absl::StatusOr<AlgorithmSignature> signature = SignatureFromJson(document);
-    if (signature.ok()) signatures.push_back(*std::move(signature));
-  }
-  absl::StatusOr<TrustedSigner> signer =
-      VerifyAlgorithmSignatures(signatures, record->manifest_digest(), signers);
+  SPOOR_ASSIGN_OR_RETURN(std::vector<TrustedSigner> signers,
+                         LoadTrustedSigners(config.containers.trusted_signers));
+  absl::StatusOr<TrustedSigner> signer = VerifyRecordSignatures(*record, signers);
   if (!signer.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat(reference, " cannot run at this node: ", signer.status().message()));

@@ -20,8 +20,8 @@
 #include "cli/forest_plot.h"
 #include "cli/km_plot.h"
 #include "cli/output.h"
+#include "common/algorithm_reference.h"
 #include "common/file_util.h"
-#include "common/image_fetch.h"
 #include "common/status.h"
 
 namespace spoor {

@@ -13,8 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/audit_log.h"
 #include "common/file_util.h"
-#include "common/oci_image.h"
 #include "common/internal/openssl_util.h"
+#include "common/oci_image.h"
 #include "common/status.h"
 #include "nlohmann/json.hpp"
 
@@ -263,6 +263,16 @@ absl::StatusOr<TrustedSigner> LoadTrustedSigner(const std::string& path) {
   signer.public_pem = std::move(pem);
   SPOOR_ASSIGN_OR_RETURN(signer.key_id, KeyIdOf(key.get()));
   return signer;
+}
+
+absl::StatusOr<std::vector<TrustedSigner>> LoadTrustedSigners(
+    const std::vector<std::string>& paths) {
+  std::vector<TrustedSigner> signers;
+  for (const std::string& path : paths) {
+    SPOOR_ASSIGN_OR_RETURN(TrustedSigner signer, LoadTrustedSigner(path));
+    signers.push_back(std::move(signer));
+  }
+  return signers;
 }
 
 absl::StatusOr<TrustedSigner> VerifyAlgorithmSignatures(

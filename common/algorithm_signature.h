@@ -85,6 +85,11 @@ struct TrustedSigner {
 // the file if it is not an Ed25519 public key.
 absl::StatusOr<TrustedSigner> LoadTrustedSigner(const std::string& path);
 
+// LoadTrustedSigner for each of `paths` (a config's trusted_signers); the
+// first error.
+absl::StatusOr<std::vector<TrustedSigner>> LoadTrustedSigners(
+    const std::vector<std::string>& paths);
+
 // Checks that one of `signatures` is a valid signature of `manifest_digest`
 // by one of `trusted` (matched by key id, recomputed from each trusted
 // public key, so a stale TrustedSigner::key_id cannot mislead). Returns the

@@ -333,6 +333,29 @@ absl::StatusOr<OciImage> ReadImage(const std::string& path, int64_t max_bytes) {
   return ReadLayout(path, read);
 }
 
+absl::StatusOr<OciImage> FetchImage(const std::string& index_json, const BlobSource& source,
+                                    int64_t max_bytes) {
+  constexpr std::string_view kBlobDir = "blobs/sha256/";
+  int64_t total = 0;
+  LayoutFileReader read =
+      [&](const std::string& name) -> absl::StatusOr<std::optional<std::string>> {
+    // The loader asks for blobs by their path in a layout.
+    SPOOR_ASSIGN_OR_RETURN(std::string bytes,
+                           source(absl::StrCat("sha256:", name.substr(kBlobDir.size()))));
+    total += static_cast<int64_t>(bytes.size());
+    if (total > max_bytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the image is larger than the limit of ", max_bytes, " bytes"));
+    }
+    return bytes;
+  };
+  OciImage image;
+  image.index_json = index_json;
+  BlobLoader loader("the image", read, image);
+  SPOOR_RETURN_IF_ERROR(loader.LoadIndex(image.index_json, "index.json", 0));
+  return image;
+}
+
 absl::Status WriteImage(const OciImage& image, const std::string& path, ImageFormat format) {
   SPOOR_RETURN_IF_ERROR(CheckBlobsForWriting(image));
   return format == ImageFormat::kDirectory ? WriteDirectory(image, path) : WriteTar(image, path);

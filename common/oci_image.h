@@ -34,6 +34,7 @@
 #define SPOOR_COMMON_OCI_IMAGE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -123,6 +124,18 @@ absl::Status CheckDigest(std::string_view digest);
 // not match its digest (the image was altered after it was made)" when a
 // blob's content or size differs from its descriptor.
 absl::StatusOr<OciImage> ReadImage(const std::string& path, int64_t max_bytes = int64_t{1} << 30);
+
+// Returns the bytes of one blob, or a status (NOT_FOUND when it has none).
+using BlobSource = std::function<absl::StatusOr<std::string>(const std::string& digest)>;
+
+// As ReadImage, for an image held blob by blob elsewhere (the registry's
+// blob store, or the registry as a node fetches from it): the image whose
+// index.json is `index_json`, with every blob it reaches taken from `source`
+// and verified in the same way. A status from `source` (e.g. NOT_FOUND for a
+// blob never uploaded) is returned as it is; `max_bytes` caps the image's
+// total size (INVALID_ARGUMENT beyond).
+absl::StatusOr<OciImage> FetchImage(const std::string& index_json, const BlobSource& source,
+                                    int64_t max_bytes = int64_t{1} << 30);
 
 enum class ImageFormat { kDirectory, kTar };
 

@@ -29,7 +29,7 @@ CREATE INDEX IF NOT EXISTS algorithms_by_digest ON algorithms(digest);
 )sql";
 
 std::string Reference(const v1::AlgorithmRecord& record) {
-  return absl::StrCat(record.name(), "@", record.version());
+  return AlgorithmReference(record.name(), record.version());
 }
 
 bool MayReview(const std::string& role) {

@@ -29,9 +29,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/algorithm_reference.h"
 #include "common/algorithm_signature.h"
 #include "common/clock.h"
-#include "common/image_fetch.h"
 #include "common/oci_image.h"
 #include "spoor/v1/job.pb.h"
 #include "spoor/v1/registry.pb.h"

@@ -44,9 +44,10 @@ absl::StatusOr<CoordinatorConfig> LoadCoordinatorConfig(const std::string& path)
   known.insert(kSandboxLimitKeys.begin(), kSandboxLimitKeys.end());
   SPOOR_RETURN_IF_ERROR(containers.CheckKnownKeys(known));
   SPOOR_ASSIGN_OR_RETURN(config.runc, containers.OptionalString("runc", "runc"));
-  SPOOR_ASSIGN_OR_RETURN(config.container_work_dir,
-                         containers.OptionalString("work_dir", config.data_dir + "/containers"));
-  config.container_work_dir = ResolveRelativeTo(path, config.container_work_dir);
+  SPOOR_ASSIGN_OR_RETURN(config.container_work_dir, containers.OptionalString("work_dir", ""));
+  if (!config.container_work_dir.empty()) {
+    config.container_work_dir = ResolveRelativeTo(path, config.container_work_dir);
+  }
   SPOOR_ASSIGN_OR_RETURN(config.container_limits, ReadSandboxLimits(containers));
   return config;
 }

@@ -36,7 +36,7 @@ struct CoordinatorConfig {
 
   // [containers]: the sandbox a container algorithm's central step runs in.
   std::string runc = "runc";
-  std::string container_work_dir;  // default data_dir/containers
+  std::string container_work_dir;  // empty: data_dir/containers
   SandboxLimits container_limits;
 };
 

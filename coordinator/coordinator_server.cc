@@ -38,10 +38,7 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   RegistryPolicy policy;
   policy.required_approvals = static_cast<int>(config.required_approvals);
   policy.required_organisations = static_cast<int>(config.required_organisations);
-  for (const std::string& path : config.trusted_signers) {
-    SPOOR_ASSIGN_OR_RETURN(TrustedSigner signer, LoadTrustedSigner(path));
-    policy.trusted_signers.push_back(std::move(signer));
-  }
+  SPOOR_ASSIGN_OR_RETURN(policy.trusted_signers, LoadTrustedSigners(config.trusted_signers));
   SPOOR_ASSIGN_OR_RETURN(server->algorithm_store_, OpenAlgorithmStore(config.data_dir + "/registry",
                                                                       std::move(policy), clock));
   server->registry_algorithms_ = std::make_unique<RegistryAlgorithms>(

@@ -7,7 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "algorithms/filter.h"
-#include "common/image_fetch.h"
+#include "common/algorithm_reference.h"
 #include "common/log.h"
 #include "common/status.h"
 #include "google/protobuf/util/time_util.h"
@@ -253,7 +253,6 @@ absl::StatusOr<v1::Job> JobManager::Submit(const v1::Requester& requester,
     job.set_job_id(absl::StrCat(absl::FormatTime("j%Y%m%d-%H%M%S-", now, absl::UTCTimeZone()),
                                 absl::Hex(rng_() & 0xffffff, absl::kZeroPad6),
                                 absl::Hex(job_counter_++ & 0xff, absl::kZeroPad2)));
-    *job.mutable_spec() = spec;
     job.set_state(v1::JOB_STATE_RUNNING);
     job.set_round(1);
     *job.mutable_requester() = requester;

@@ -160,7 +160,8 @@ class JobManager {
   };
 
   // Sets active.algorithm for its spec (built in, or from containers_).
-  // Takes no lock: the registry may be slow.
+  // Reads only `active` and members set at construction: Submit calls it
+  // before taking the lock (the registry may be slow).
   absl::Status ResolveAlgorithm(ActiveJob& active) const;
   void Dispatch(ActiveJob& active, Effects& effects) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   v1::Task MakeTask(const ActiveJob& active, const std::string& node_id) const;

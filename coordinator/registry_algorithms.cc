@@ -9,9 +9,7 @@ namespace spoor {
 
 RegistryAlgorithms::RegistryAlgorithms(AlgorithmStore& store, std::string runc,
                                        std::string work_dir, SandboxLimits limits)
-    : store_(store),
-      work_dir_(std::move(work_dir)),
-      sandbox_(std::move(runc), absl::StrCat(work_dir_, "/runc"), limits) {}
+    : store_(store), images_(std::move(runc), std::move(work_dir), limits) {}
 
 absl::StatusOr<ContainerAlgorithmSource::Found> RegistryAlgorithms::Find(
     const std::string& reference) {
@@ -33,24 +31,8 @@ absl::StatusOr<ContainerAlgorithmSource::Found> RegistryAlgorithms::Find(
   }
   Found found;
   found.manifest_digest = record.manifest_digest();
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = loaded_.find(record.manifest_digest());
-    if (it != loaded_.end()) {
-      found.algorithm = it->second;
-      return found;
-    }
-  }
-  SPOOR_ASSIGN_OR_RETURN(OciImage image, store_.LoadImage(record));
-  SPOOR_ASSIGN_OR_RETURN(ResolvedImage resolved, ResolveImage(image));
-  SPOOR_ASSIGN_OR_RETURN(
-      ContainerImage prepared,
-      PrepareContainerImage(absl::StrCat(work_dir_, "/images"), image, resolved));
-  auto algorithm = std::make_shared<const ContainerAlgorithm>(
-      reference, resolved.algorithm,
-      std::make_unique<SandboxContainerRunner>(std::move(prepared), sandbox_, work_dir_));
-  absl::MutexLock lock(&mu_);
-  found.algorithm = loaded_.emplace(record.manifest_digest(), std::move(algorithm)).first->second;
+  SPOOR_ASSIGN_OR_RETURN(found.algorithm,
+                         images_.Get(record, [&] { return store_.LoadImage(record); }));
   return found;
 }
 

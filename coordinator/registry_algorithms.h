@@ -9,9 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
+#include "algorithms/container_algorithm.h"
 #include "common/runc_sandbox.h"
 #include "coordinator/algorithm_store.h"
 #include "coordinator/job_manager.h"
@@ -28,11 +26,7 @@ class RegistryAlgorithms final : public ContainerAlgorithmSource {
 
  private:
   AlgorithmStore& store_;
-  const std::string work_dir_;
-  const RuncSandbox sandbox_;
-
-  absl::Mutex mu_;
-  absl::flat_hash_map<std::string, std::shared_ptr<const Algorithm>> loaded_ ABSL_GUARDED_BY(mu_);
+  ContainerAlgorithmCache images_;
 };
 
 }  // namespace spoor

@@ -4,6 +4,7 @@
 #include <initializer_list>
 
 #include "absl/strings/str_cat.h"
+#include "common/algorithm_reference.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/tls.h"
@@ -97,8 +98,9 @@ grpc::Status RegistryService::RegisterAlgorithm(grpc::ServerContext* context,
   if (!requester.ok()) return ToGrpcStatus(requester.status());
   absl::StatusOr<v1::AlgorithmRecord> record = store_.Register(*requester, request->index_json());
   if (!record.ok()) return ToGrpcStatus(record.status());
-  LogInfo("algorithm ", record->name(), "@", record->version(), " (", record->manifest_digest(),
-          ") registered by ", requester->name(), " of ", requester->organisation());
+  LogInfo("algorithm ", AlgorithmReference(record->name(), record->version()), " (",
+          record->manifest_digest(), ") registered by ", requester->name(), " of ",
+          requester->organisation());
   *response = *std::move(record);
   return grpc::Status::OK;
 }

@@ -4,9 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "algorithms/container_algorithm.h"
+#include "common/algorithm_reference.h"
 #include "common/container_runner.h"
 #include "common/grpc_status.h"
-#include "common/image_fetch.h"
 #include "common/log.h"
 #include "common/status.h"
 #include "grpcpp/channel.h"
@@ -60,10 +60,22 @@ GateRefusal Refusal(const char* rule, std::string message) {
 
 absl::StatusOr<v1::AlgorithmRecord> InMemoryRegistryClient::GetAlgorithm(
     const std::string& reference) {
-  if (reference != absl::StrCat(record.name(), "@", record.version())) {
+  if (reference != AlgorithmReference(record.name(), record.version())) {
     return absl::NotFoundError(absl::StrCat("no algorithm ", reference, " is registered"));
   }
   return record;
+}
+
+absl::Status InMemoryRegistryClient::Publish(const std::vector<std::string>& signatures) {
+  SPOOR_ASSIGN_OR_RETURN(ResolvedImage resolved, ResolveImage(image));
+  record = v1::AlgorithmRecord();
+  record.set_name(resolved.algorithm.name);
+  record.set_version(resolved.algorithm.version);
+  record.set_manifest_digest(resolved.manifest_digest);
+  record.set_index_json(image.index_json);
+  record.set_state(v1::ALGORITHM_STATE_APPROVED);
+  for (const std::string& signature : signatures) record.add_signatures(signature);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> InMemoryRegistryClient::FetchBlob(const std::string& digest) {
@@ -73,6 +85,16 @@ absl::StatusOr<std::string> InMemoryRegistryClient::FetchBlob(const std::string&
   return it->second;
 }
 
+absl::StatusOr<TrustedSigner> VerifyRecordSignatures(const v1::AlgorithmRecord& record,
+                                                     const std::vector<TrustedSigner>& trusted) {
+  std::vector<AlgorithmSignature> signatures;
+  for (const std::string& document : record.signatures()) {
+    absl::StatusOr<AlgorithmSignature> signature = SignatureFromJson(document);
+    if (signature.ok()) signatures.push_back(*std::move(signature));
+  }
+  return VerifyAlgorithmSignatures(signatures, record.manifest_digest(), trusted);
+}
+
 std::unique_ptr<RegistryClient> MakeGrpcRegistryClient(std::shared_ptr<grpc::Channel> channel) {
   return std::make_unique<GrpcRegistryClient>(std::move(channel));
 }
@@ -80,11 +102,8 @@ std::unique_ptr<RegistryClient> MakeGrpcRegistryClient(std::shared_ptr<grpc::Cha
 absl::StatusOr<std::unique_ptr<NodeContainers>> NodeContainers::Create(
     const ContainerPolicy& policy, RegistryClient& registry, ApprovalStore& approvals,
     const Clock& clock) {
-  std::vector<TrustedSigner> signers;
-  for (const std::string& path : policy.trusted_signers) {
-    SPOOR_ASSIGN_OR_RETURN(TrustedSigner signer, LoadTrustedSigner(path));
-    signers.push_back(std::move(signer));
-  }
+  SPOOR_ASSIGN_OR_RETURN(std::vector<TrustedSigner> signers,
+                         LoadTrustedSigners(policy.trusted_signers));
   return std::unique_ptr<NodeContainers>(
       new NodeContainers(policy, std::move(signers), registry, approvals, clock));
 }
@@ -97,10 +116,10 @@ NodeContainers::NodeContainers(const ContainerPolicy& policy, std::vector<Truste
       registry_(registry),
       approvals_(approvals),
       clock_(clock),
-      sandbox_(policy.runc, absl::StrCat(policy.work_dir, "/runc"), policy.limits) {}
+      images_(policy.runc, policy.work_dir, policy.limits) {}
 
 bool NodeContainers::Allowed(const v1::AlgorithmRecord& record) const {
-  const std::string reference = absl::StrCat(record.name(), "@", record.version());
+  const std::string reference = AlgorithmReference(record.name(), record.version());
   return std::any_of(policy_.allow.begin(), policy_.allow.end(), [&](const std::string& entry) {
     return entry == record.name() || entry == reference || entry == record.manifest_digest();
   });
@@ -117,7 +136,7 @@ absl::StatusOr<ContainerResolution> NodeContainers::Resolve(const v1::Task& task
   }
   SPOOR_ASSIGN_OR_RETURN(v1::AlgorithmRecord record, registry_.GetAlgorithm(task.algorithm()));
   if (record.manifest_digest() != task.algorithm_digest() ||
-      absl::StrCat(record.name(), "@", record.version()) != task.algorithm()) {
+      AlgorithmReference(record.name(), record.version()) != task.algorithm()) {
     return absl::FailedPreconditionError(
         absl::StrCat("the registry's image of ", task.algorithm(),
                      " is not the one the task names; refusing to run either"));
@@ -134,13 +153,7 @@ absl::StatusOr<ContainerResolution> NodeContainers::Resolve(const v1::Task& task
                 absl::StrCat(task.algorithm(), " is not approved by the consortium's reviewers"));
     return resolution;
   }
-  std::vector<AlgorithmSignature> signatures;
-  for (const std::string& document : record.signatures()) {
-    absl::StatusOr<AlgorithmSignature> signature = SignatureFromJson(document);
-    if (signature.ok()) signatures.push_back(*std::move(signature));
-  }
-  absl::StatusOr<TrustedSigner> signer =
-      VerifyAlgorithmSignatures(signatures, record.manifest_digest(), signers_);
+  absl::StatusOr<TrustedSigner> signer = VerifyRecordSignatures(record, signers_);
   if (!signer.ok()) {
     resolution.refusal = Refusal("signature", std::string(signer.status().message()));
     return resolution;
@@ -176,36 +189,11 @@ absl::StatusOr<ContainerResolution> NodeContainers::Resolve(const v1::Task& task
       return resolution;
     }
   }
-  SPOOR_ASSIGN_OR_RETURN(resolution.algorithm, Load(record));
+  SPOOR_ASSIGN_OR_RETURN(resolution.algorithm, images_.Get(record, [&] {
+    return FetchImage(record.index_json(),
+                      [this](const std::string& digest) { return registry_.FetchBlob(digest); });
+  }));
   return resolution;
-}
-
-absl::StatusOr<std::shared_ptr<const Algorithm>> NodeContainers::Load(
-    const v1::AlgorithmRecord& record) {
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = loaded_.find(record.manifest_digest());
-    if (it != loaded_.end()) return it->second;
-  }
-  SPOOR_ASSIGN_OR_RETURN(OciImage image,
-                         FetchImage(record.index_json(), [this](const std::string& digest) {
-                           return registry_.FetchBlob(digest);
-                         }));
-  SPOOR_ASSIGN_OR_RETURN(ResolvedImage resolved, ResolveImage(image));
-  if (resolved.manifest_digest != record.manifest_digest() ||
-      resolved.algorithm.name != record.name() || resolved.algorithm.version != record.version()) {
-    return absl::DataLossError(absl::StrCat("the image fetched for ", record.name(), "@",
-                                            record.version(), " is not the signed one (manifest ",
-                                            resolved.manifest_digest, ")"));
-  }
-  SPOOR_ASSIGN_OR_RETURN(
-      ContainerImage prepared,
-      PrepareContainerImage(absl::StrCat(policy_.work_dir, "/images"), image, resolved));
-  auto algorithm = std::make_shared<const ContainerAlgorithm>(
-      absl::StrCat(record.name(), "@", record.version()), resolved.algorithm,
-      std::make_unique<SandboxContainerRunner>(std::move(prepared), sandbox_, policy_.work_dir));
-  absl::MutexLock lock(&mu_);
-  return loaded_.emplace(record.manifest_digest(), std::move(algorithm)).first->second;
 }
 
 }  // namespace spoor

@@ -26,16 +26,13 @@
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "algorithms/algorithm.h"
+#include "algorithms/container_algorithm.h"
 #include "algorithms/disclosure_gate.h"
 #include "common/algorithm_signature.h"
 #include "common/clock.h"
 #include "common/oci_image.h"
-#include "common/runc_sandbox.h"
 #include "node/approvals.h"
 #include "node/node_config.h"
 #include "spoor/v1/job.pb.h"
@@ -59,6 +56,11 @@ class RegistryClient {
 // (which tamper with `record` and `image` at will). Not thread-safe.
 class InMemoryRegistryClient final : public RegistryClient {
  public:
+  // Makes `record` describe `image` as the registry would (name and version
+  // from its manifest, its digest and index.json, approved) with these
+  // signature documents. INVALID_ARGUMENT when the image does not resolve.
+  absl::Status Publish(const std::vector<std::string>& signatures);
+
   absl::StatusOr<v1::AlgorithmRecord> GetAlgorithm(const std::string& reference) override;
   absl::StatusOr<std::string> FetchBlob(const std::string& digest) override;
 
@@ -69,6 +71,12 @@ class InMemoryRegistryClient final : public RegistryClient {
 
 // Over the node's own mTLS channel to the coordinator.
 std::unique_ptr<RegistryClient> MakeGrpcRegistryClient(std::shared_ptr<grpc::Channel> channel);
+
+// The trusted signer behind `record`'s signature documents (malformed ones
+// are ignored), as VerifyAlgorithmSignatures decides over its manifest
+// digest: the node's own check, whatever the registry concluded.
+absl::StatusOr<TrustedSigner> VerifyRecordSignatures(const v1::AlgorithmRecord& record,
+                                                     const std::vector<TrustedSigner>& trusted);
 
 // What Resolve decided: an algorithm to run, or a refusal naming the rule.
 struct ContainerResolution {
@@ -96,18 +104,13 @@ class NodeContainers {
                  RegistryClient& registry, ApprovalStore& approvals, const Clock& clock);
 
   bool Allowed(const v1::AlgorithmRecord& record) const;
-  absl::StatusOr<std::shared_ptr<const Algorithm>> Load(const v1::AlgorithmRecord& record);
 
   const ContainerPolicy policy_;
   const std::vector<TrustedSigner> signers_;
   RegistryClient& registry_;
   ApprovalStore& approvals_;
   const Clock& clock_;
-  const RuncSandbox sandbox_;
-
-  absl::Mutex mu_;
-  // Verified, unpacked images by manifest digest.
-  absl::flat_hash_map<std::string, std::shared_ptr<const Algorithm>> loaded_ ABSL_GUARDED_BY(mu_);
+  ContainerAlgorithmCache images_;
 };
 
 }  // namespace spoor

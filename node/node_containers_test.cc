@@ -10,9 +10,9 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/algorithm_reference.h"
 #include "common/algorithm_signature.h"
 #include "common/file_util.h"
-#include "common/image_fetch.h"
 #include "common/oci_image.h"
 #include "common/runc_sandbox.h"
 #include "nlohmann/json.hpp"
@@ -83,16 +83,9 @@ struct ContainerNode {
 
   // The registry's record for its image, with `signature` (none if empty).
   void SetRecord(const std::string& signature) {
-    absl::StatusOr<ResolvedImage> resolved = ResolveImage(registry.image);
-    REQUIRE(resolved.ok());
-    v1::AlgorithmRecord& record = registry.record;
-    record = v1::AlgorithmRecord();
-    record.set_name("colmean");
-    record.set_version("1.0.0");
-    record.set_manifest_digest(resolved->manifest_digest);
-    record.set_index_json(registry.image.index_json);
-    record.set_state(v1::ALGORITHM_STATE_APPROVED);
-    if (!signature.empty()) record.add_signatures(signature);
+    std::vector<std::string> signatures;
+    if (!signature.empty()) signatures.push_back(signature);
+    REQUIRE(registry.Publish(signatures).ok());
   }
 
   v1::Task Task(int n) const {

@@ -3,7 +3,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "algorithms/filter.h"
-#include "common/image_fetch.h"
+#include "common/algorithm_reference.h"
 #include "common/log.h"
 #include "common/status.h"
 
