@@ -26,6 +26,9 @@ struct PkiIssueOptions {
 };
 absl::Status PkiInit(const std::string& dir, const std::string& consortium);
 absl::Status PkiIssue(const PkiIssueOptions& options);
+// Adds a certificate (its file, or its serial in hex) to DIR/crl.pem, signed
+// by the CA in DIR.
+absl::Status PkiRevoke(const std::string& dir, const std::string& certificate, std::string serial);
 
 struct SandboxOptions {
   std::string dir;

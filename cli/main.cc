@@ -4,7 +4,7 @@
 //   spoor node --config node.toml                   a node daemon
 //   spoor node approvals list|approve|reject|logs|doctor --config node.toml
 //                                                   a node's data steward and operator
-//   spoor pki init|issue ...                        the consortium PKI
+//   spoor pki init|issue|revoke ...                 the consortium PKI
 //   spoor sandbox start|stop ...                    a local federation
 //   spoor [--config client.toml] nodes|jobs|job|catalogue|summary|glm|crosstab|km|cox|meta
 //                                                   researchers
@@ -291,6 +291,14 @@ int main(int argc, char** argv) {
   pki_issue->add_option("--ip", issue.ip_addresses, "IP address clients dial (coordinator)");
   pki_issue->add_option("--days", issue.days, "validity in days (default 365)");
   pki_issue->callback([&] { status = spoor::PkiIssue(issue); });
+
+  std::string revoke_cert, revoke_serial;
+  CLI::App* pki_revoke =
+      pki->add_subcommand("revoke", "revoke a certificate: add it to DIR/crl.pem");
+  pki_revoke->add_option("--dir", pki_dir, "directory holding ca.crt and ca.key")->required();
+  pki_revoke->add_option("--cert", revoke_cert, "the certificate file to revoke");
+  pki_revoke->add_option("--serial", revoke_serial, "or its serial number (hex)");
+  pki_revoke->callback([&] { status = spoor::PkiRevoke(pki_dir, revoke_cert, revoke_serial); });
 
   // Sandbox.
   CLI::App* sandbox = app.add_subcommand("sandbox", "a coordinator and nodes on this machine");

@@ -168,7 +168,7 @@ absl::Status WriteIdentity(const std::string& pki, const CertificateAndKey& ca,
 
 std::string TlsTable(const std::string& pki, const std::string& name) {
   return absl::StrCat("[tls]\nca = \"", pki, "/ca.crt\"\ncert = \"", pki, "/", name,
-                      ".crt\"\nkey = \"", pki, "/", name, ".key\"\n");
+                      ".crt\"\nkey = \"", pki, "/", name, ".key\"\ncrl = \"", pki, "/crl.pem\"\n");
 }
 
 struct NodeSpec {
@@ -277,6 +277,10 @@ absl::Status SandboxStart(const SandboxOptions& options) {
   SPOOR_ASSIGN_OR_RETURN(CertificateAndKey ca, CreateCertificateAuthority(ca_options));
   SPOOR_RETURN_IF_ERROR(WriteFileAtomically(pki + "/ca.key", ca.private_key_pem, 0600));
   SPOOR_RETURN_IF_ERROR(WriteFileAtomically(pki + "/ca.crt", ca.certificate_pem, 0644));
+  // Every party re-reads it on each call: `spoor pki revoke --dir PKI` takes
+  // effect in the sandbox at once.
+  SPOOR_ASSIGN_OR_RETURN(std::string crl, CreateRevocationList(ca, {}, absl::Now()));
+  SPOOR_RETURN_IF_ERROR(WriteFileAtomically(pki + "/crl.pem", crl, 0644));
   SPOOR_RETURN_IF_ERROR(WriteIdentity(pki, ca,
                                       {"coordinator", "Sandbox Consortium", Role::kCoordinator},
                                       {"localhost"}, {"127.0.0.1"}));

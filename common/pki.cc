@@ -208,6 +208,31 @@ absl::StatusOr<OsslPtr<X509>> NewCertificate(EVP_PKEY* subject_key, const X509_N
   return cert;
 }
 
+// Upper-case hex without leading zeros ("0" for zero), as `openssl x509
+// -serial` prints it.
+absl::StatusOr<std::string> SerialHex(const ASN1_INTEGER* serial) {
+  OsslPtr<BIGNUM> bn(ASN1_INTEGER_to_BN(serial, nullptr));
+  if (!bn) return OpenSslError(absl::StatusCode::kInvalidArgument, "malformed serial number");
+  OsslPtr<char> hex(BN_bn2hex(bn.get()));
+  if (!hex) return OpenSslInternal("cannot print a serial number");
+  return std::string(hex.get());
+}
+
+absl::StatusOr<OsslPtr<ASN1_INTEGER>> SerialFromHex(const std::string& hex) {
+  bool valid = !hex.empty() && hex.size() <= 40;
+  for (char c : hex) valid = valid && std::isxdigit(static_cast<unsigned char>(c));
+  if (!valid) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", hex, "' is not a certificate serial number (1-40 hex digits)"));
+  }
+  BIGNUM* raw = nullptr;
+  if (BN_hex2bn(&raw, hex.c_str()) == 0) return OpenSslInternal("cannot parse a serial number");
+  OsslPtr<BIGNUM> bn(raw);
+  OsslPtr<ASN1_INTEGER> serial(BN_to_ASN1_INTEGER(bn.get(), nullptr));
+  if (!serial) return OpenSslInternal("cannot encode a serial number");
+  return serial;
+}
+
 absl::Status AddExtension(X509* cert, X509V3_CTX* ctx, int nid, const char* value) {
   // A NULL conf is enough: every value is a literal, with no @section refs.
   OsslPtr<X509_EXTENSION> ext(X509V3_EXT_nconf_nid(nullptr, ctx, nid, value));
@@ -484,6 +509,7 @@ absl::StatusOr<Identity> IdentityFromCertificate(std::string_view certificate_pe
         absl::StrCat("certificate subject OU: ", parsed.status().message()));
   }
   identity.role = *parsed;
+  SPOOR_ASSIGN_OR_RETURN(identity.serial, SerialHex(X509_get0_serialNumber(cert.get())));
   return identity;
 }
 
@@ -520,6 +546,82 @@ absl::Status VerifyCertificate(std::string_view ca_certificate_pem,
   return absl::PermissionDeniedError(
       absl::StrCat("certificate for ", cn.ok() ? *cn : std::string("<no CN>"),
                    " is not valid: ", X509_verify_cert_error_string(error)));
+}
+
+absl::StatusOr<std::string> CreateRevocationList(const CertificateAndKey& ca,
+                                                 const std::vector<RevokedCertificate>& revoked,
+                                                 absl::Time now, absl::Duration next_update) {
+  ErrorQueueScope errors;
+  SPOOR_ASSIGN_OR_RETURN(OsslPtr<X509> ca_cert,
+                         ParseCertificate(ca.certificate_pem, "CA certificate"));
+  SPOOR_ASSIGN_OR_RETURN(OsslPtr<EVP_PKEY> ca_key, ParsePrivateKey(ca.private_key_pem, "CA key"));
+  OsslPtr<X509_CRL> crl(X509_CRL_new());
+  if (!crl) return OpenSslInternal("cannot allocate an X509_CRL");
+  if (X509_CRL_set_version(crl.get(), X509_CRL_VERSION_2) != 1 ||
+      X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(ca_cert.get())) != 1) {
+    return OpenSslInternal("cannot set the CRL's version or issuer");
+  }
+  OsslPtr<ASN1_TIME> last(ASN1_TIME_set(nullptr, absl::ToTimeT(now)));
+  OsslPtr<ASN1_TIME> next(ASN1_TIME_set(nullptr, absl::ToTimeT(now + next_update)));
+  if (!last || !next || X509_CRL_set1_lastUpdate(crl.get(), last.get()) != 1 ||
+      X509_CRL_set1_nextUpdate(crl.get(), next.get()) != 1) {
+    return OpenSslInternal("cannot set the CRL's update times");
+  }
+  for (const RevokedCertificate& entry : revoked) {
+    SPOOR_ASSIGN_OR_RETURN(OsslPtr<ASN1_INTEGER> serial, SerialFromHex(entry.serial));
+    OsslPtr<X509_REVOKED> item(X509_REVOKED_new());
+    OsslPtr<ASN1_TIME> when(ASN1_TIME_set(nullptr, absl::ToTimeT(entry.revoked_at)));
+    if (!item || !when || X509_REVOKED_set_serialNumber(item.get(), serial.get()) != 1 ||
+        X509_REVOKED_set_revocationDate(item.get(), when.get()) != 1) {
+      return OpenSslInternal("cannot build a CRL entry");
+    }
+    // On success the CRL owns the entry.
+    if (X509_CRL_add0_revoked(crl.get(), item.get()) != 1) {
+      return OpenSslInternal("cannot add a CRL entry");
+    }
+    item.release();
+  }
+  if (X509_CRL_sort(crl.get()) != 1 || X509_CRL_sign(crl.get(), ca_key.get(), EVP_sha256()) <= 0) {
+    return OpenSslInternal("cannot sign the CRL");
+  }
+  OsslPtr<BIO> bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_X509_CRL(bio.get(), crl.get()) != 1) {
+    return OpenSslInternal("cannot write the CRL as PEM");
+  }
+  return BioContents(bio.get());
+}
+
+absl::StatusOr<std::vector<RevokedCertificate>> ReadRevocationList(
+    std::string_view ca_certificate_pem, std::string_view crl_pem) {
+  ErrorQueueScope errors;
+  SPOOR_ASSIGN_OR_RETURN(OsslPtr<X509> ca_cert,
+                         ParseCertificate(ca_certificate_pem, "CA certificate"));
+  SPOOR_ASSIGN_OR_RETURN(OsslPtr<BIO> bio, ReadOnlyBio(crl_pem, "CRL"));
+  OsslPtr<X509_CRL> crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, NoPassphrase, nullptr));
+  if (!crl) {
+    return OpenSslError(absl::StatusCode::kInvalidArgument,
+                        "not a PEM certificate revocation list");
+  }
+  EVP_PKEY* ca_key = X509_get0_pubkey(ca_cert.get());
+  if (ca_key == nullptr || X509_CRL_verify(crl.get(), ca_key) != 1) {
+    return absl::PermissionDeniedError(
+        "the revocation list was not signed by the consortium CA; use the one `spoor pki "
+        "revoke` writes");
+  }
+  std::vector<RevokedCertificate> out;
+  STACK_OF(X509_REVOKED)* entries = X509_CRL_get_REVOKED(crl.get());
+  for (int i = 0; i < sk_X509_REVOKED_num(entries); ++i) {
+    const X509_REVOKED* entry = sk_X509_REVOKED_value(entries, i);
+    RevokedCertificate revoked;
+    SPOOR_ASSIGN_OR_RETURN(revoked.serial, SerialHex(X509_REVOKED_get0_serialNumber(entry)));
+    const ASN1_TIME* when = X509_REVOKED_get0_revocationDate(entry);
+    struct tm tm {};
+    if (when != nullptr && ASN1_TIME_to_tm(when, &tm) == 1) {
+      revoked.revoked_at = absl::FromTimeT(timegm(&tm));
+    }
+    out.push_back(std::move(revoked));
+  }
+  return out;
 }
 
 }  // namespace spoor

@@ -30,6 +30,7 @@ struct Identity {
   std::string name;               // subject CN
   std::string organisation;       // subject O
   Role role = Role::kResearcher;  // subject OU
+  std::string serial = {};        // serial number, upper-case hex (what a CRL lists)
 };
 
 // PEM-encoded certificate and private key (PKCS#8).
@@ -73,6 +74,25 @@ absl::StatusOr<Identity> IdentityFromCertificate(std::string_view certificate_pe
 // validity period at `now`; PERMISSION_DENIED otherwise, saying why.
 absl::Status VerifyCertificate(std::string_view ca_certificate_pem,
                                std::string_view certificate_pem, absl::Time now);
+
+// --- Revocation: the CA's certificate revocation list (X.509 CRL, PEM). ---
+
+struct RevokedCertificate {
+  std::string serial;  // upper-case hex, as Identity::serial
+  absl::Time revoked_at;
+};
+
+// A CRL signed by `ca` listing `revoked`, issued at `now` and due for renewal
+// at `now + next_update`. INVALID_ARGUMENT for a malformed serial or CA.
+absl::StatusOr<std::string> CreateRevocationList(
+    const CertificateAndKey& ca, const std::vector<RevokedCertificate>& revoked, absl::Time now,
+    absl::Duration next_update = absl::Hours(24 * 365));
+
+// The serials a CRL lists, after checking that `ca_certificate_pem` signed it.
+// INVALID_ARGUMENT if it does not parse; PERMISSION_DENIED if another key
+// signed it (a forged or foreign list).
+absl::StatusOr<std::vector<RevokedCertificate>> ReadRevocationList(
+    std::string_view ca_certificate_pem, std::string_view crl_pem);
 
 }  // namespace spoor
 

@@ -8,8 +8,11 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <ctime>
 #include <memory>
 #include <set>
@@ -19,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/revocation_list.h"
 
 namespace spoor {
 namespace {
@@ -558,6 +562,123 @@ TEST_CASE("IdentityFromCertificate rejects a subject with two roles", "[pki]") {
                                            {NID_organizationalUnitName, "node"},
                                            {NID_organizationalUnitName, "admin"}});
   CHECK(IdentityFromCertificate(pem).status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace spoor
+
+namespace spoor {
+namespace {
+
+CertificateAndKey IssueFor(const CertificateAndKey& ca, const std::string& name, Role role) {
+  IssueOptions options;
+  options.identity = {name, "St Elsewhere Hospital", role};
+  absl::StatusOr<CertificateAndKey> issued = IssueCertificate(ca, options);
+  REQUIRE(issued.ok());
+  return *issued;
+}
+
+TEST_CASE("IdentityFromCertificate reads the serial a CRL lists", "[pki]") {
+  CertificateAndKey ca = MakeCa();
+  CertificateAndKey alice = IssueFor(ca, "alice", Role::kResearcher);
+  absl::StatusOr<Identity> identity = IdentityFromCertificate(alice.certificate_pem);
+  REQUIRE(identity.ok());
+  // The serial as `openssl x509 -serial` prints it: upper-case hex.
+  OsslPtr<X509> cert = ParseCert(alice.certificate_pem);
+  OsslPtr<BIGNUM> bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert.get()), nullptr));
+  char* hex = BN_bn2hex(bn.get());
+  CHECK(identity->serial == hex);
+  OPENSSL_free(hex);
+  CHECK(identity->serial.size() >= 30);
+}
+
+TEST_CASE("CreateRevocationList and ReadRevocationList round-trip the revoked serials", "[pki]") {
+  CertificateAndKey ca = MakeCa();
+  Identity alice =
+      *IdentityFromCertificate(IssueFor(ca, "alice", Role::kResearcher).certificate_pem);
+  Identity bob = *IdentityFromCertificate(IssueFor(ca, "bob", Role::kNode).certificate_pem);
+  const absl::Time now = absl::FromUnixSeconds(1'790'000'000);
+  absl::StatusOr<std::string> crl =
+      CreateRevocationList(ca, {{alice.serial, now}, {bob.serial, now}}, now);
+  REQUIRE(crl.ok());
+  CHECK_THAT(*crl, StartsWith("-----BEGIN X509 CRL-----"));
+  absl::StatusOr<std::vector<RevokedCertificate>> read =
+      ReadRevocationList(ca.certificate_pem, *crl);
+  REQUIRE(read.ok());
+  std::set<std::string> serials;
+  for (const RevokedCertificate& entry : *read) {
+    serials.insert(entry.serial);
+    CHECK(entry.revoked_at == now);
+  }
+  CHECK(serials == std::set<std::string>{alice.serial, bob.serial});
+
+  // An empty list is a valid list.
+  absl::StatusOr<std::string> empty = CreateRevocationList(ca, {}, now);
+  REQUIRE(empty.ok());
+  CHECK(ReadRevocationList(ca.certificate_pem, *empty)->empty());
+}
+
+TEST_CASE("ReadRevocationList refuses a list another CA signed and garbage", "[pki]") {
+  CertificateAndKey ca = MakeCa();
+  CertificateAndKey other = MakeCa("other consortium");
+  absl::StatusOr<std::string> forged = CreateRevocationList(other, {}, absl::Now());
+  REQUIRE(forged.ok());
+  absl::StatusOr<std::vector<RevokedCertificate>> read =
+      ReadRevocationList(ca.certificate_pem, *forged);
+  CHECK(read.status().code() == absl::StatusCode::kPermissionDenied);
+  CHECK_THAT(Message(read.status()), Contains("not signed by the consortium CA"));
+  CHECK(ReadRevocationList(ca.certificate_pem, "not a crl").status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK(CreateRevocationList(ca, {{"XYZ", absl::Now()}}, absl::Now()).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("RevocationList re-reads its file when it changes and keeps the last good list",
+          "[pki]") {
+  char dir_template[] = "/tmp/spoor-crl-XXXXXX";
+  REQUIRE(::mkdtemp(dir_template) != nullptr);
+  const std::string path = std::string(dir_template) + "/crl.pem";
+  CertificateAndKey ca = MakeCa();
+  Identity alice =
+      *IdentityFromCertificate(IssueFor(ca, "alice", Role::kResearcher).certificate_pem);
+  Identity bob = *IdentityFromCertificate(IssueFor(ca, "bob", Role::kResearcher).certificate_pem);
+  auto write = [&](const std::string& text) {
+    // A new inode each time, as WriteFileAtomically does (rename).
+    std::string tmp = path + ".tmp";
+    FILE* f = std::fopen(tmp.c_str(), "w");
+    REQUIRE(f != nullptr);
+    std::fputs(text.c_str(), f);
+    std::fclose(f);
+    REQUIRE(std::rename(tmp.c_str(), path.c_str()) == 0);
+  };
+  write(*CreateRevocationList(ca, {}, absl::Now()));
+
+  CHECK(RevocationList::Load(ca.certificate_pem, path + ".missing").status().code() ==
+        absl::StatusCode::kNotFound);
+  absl::StatusOr<std::unique_ptr<RevocationList>> list =
+      RevocationList::Load(ca.certificate_pem, path);
+  REQUIRE(list.ok());
+  CHECK((*list)->Check(alice).ok());
+
+  write(*CreateRevocationList(ca, {{alice.serial, absl::Now()}}, absl::Now()));
+  absl::Status refused = (*list)->Check(alice);
+  CHECK(refused.code() == absl::StatusCode::kPermissionDenied);
+  CHECK_THAT(Message(refused), Contains("alice") && Contains("revoked"));
+  CHECK((*list)->Check(bob).ok());
+
+  // A broken or forged file does not un-revoke anyone.
+  write("garbage");
+  CHECK((*list)->Check(alice).code() == absl::StatusCode::kPermissionDenied);
+  write(*CreateRevocationList(MakeCa("other"), {}, absl::Now()));
+  CHECK((*list)->Check(alice).code() == absl::StatusCode::kPermissionDenied);
+
+  // No list configured: nobody is revoked.
+  absl::StatusOr<std::unique_ptr<RevocationList>> none =
+      RevocationList::Load(ca.certificate_pem, "");
+  REQUIRE(none.ok());
+  CHECK((*none)->Check(alice).ok());
+  std::remove(path.c_str());
+  ::rmdir(dir_template);
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // Mutual TLS for every spoor connection, from the consortium PKI's PEM files.
 //
 // Both sides present a certificate issued by the consortium CA and verify the
-// other's. gRPC 1.51 with OpenSSL 3 negotiates TLS 1.3 (see docs/security.md
-// for what the gRPC version in Debian does and does not let us pin).
+// other's, over TLS 1.3 only: RequireTls13 turns older versions off for
+// every TLS context of the process (docs/security.md says how).
 #ifndef SPOOR_COMMON_TLS_H_
 #define SPOOR_COMMON_TLS_H_
 
@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/pki.h"
+#include "common/revocation_list.h"
 #include "grpcpp/security/auth_context.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
@@ -22,11 +23,20 @@ struct TlsFiles {
   std::string ca;
   std::string cert;
   std::string key;
+  // The consortium's revocation list (optional; empty: none).
+  std::string crl = {};
 };
 
 class ConfigTable;
 
-// Reads the [tls] table (ca, cert, key) of a config file, resolving paths
+// Makes every TLS context this process creates from now on refuse TLS 1.2
+// and older (OpenSSL's process-wide configuration; gRPC 1.51 has no per-
+// credentials setting for it). Idempotent and thread-safe; LoadTlsMaterial
+// and the Make*Credentials functions call it. INTERNAL if OpenSSL refuses
+// the configuration.
+absl::Status RequireTls13();
+
+// Reads the [tls] table (ca, cert, key, optional crl) of a config file, resolving paths
 // against the directory of `config_path`.
 absl::StatusOr<TlsFiles> ReadTlsFiles(const ConfigTable& root, const std::string& config_path);
 
@@ -50,9 +60,16 @@ std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(const TlsMaterial
 // CA and the host name dialled.
 std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(const TlsMaterial& material);
 
+// The verified peer's certificate (PEM), or "" when it presented none.
+std::string PeerCertificatePem(const grpc::AuthContext& context);
+
 // The verified peer's identity from its certificate. UNAUTHENTICATED if the
 // connection carries no certificate or it does not name a party.
 absl::StatusOr<Identity> PeerIdentity(const grpc::AuthContext& context);
+
+// PeerIdentity, then PERMISSION_DENIED if `revoked` lists the certificate.
+absl::StatusOr<Identity> AuthenticatePeer(const grpc::AuthContext& context,
+                                          RevocationList& revoked);
 
 }  // namespace spoor
 

@@ -10,7 +10,7 @@ namespace spoor {
 absl::StatusOr<CoordinatorConfig> LoadCoordinatorConfig(const std::string& path) {
   SPOOR_ASSIGN_OR_RETURN(ConfigTable root, LoadConfig(path));
   SPOOR_RETURN_IF_ERROR(root.CheckKnownKeys(
-      {"listen", "data_dir", "tls", "jobs", "disclosure", "registry", "containers"}));
+      {"listen", "data_dir", "tls", "jobs", "disclosure", "registry", "containers", "limits"}));
   CoordinatorConfig config;
   SPOOR_ASSIGN_OR_RETURN(config.listen, root.OptionalString("listen", config.listen));
   SPOOR_ASSIGN_OR_RETURN(config.data_dir, root.RequiredString("data_dir"));
@@ -49,6 +49,15 @@ absl::StatusOr<CoordinatorConfig> LoadCoordinatorConfig(const std::string& path)
     config.container_work_dir = ResolveRelativeTo(path, config.container_work_dir);
   }
   SPOOR_ASSIGN_OR_RETURN(config.container_limits, ReadSandboxLimits(containers));
+
+  SPOOR_ASSIGN_OR_RETURN(ConfigTable limits, root.Table("limits"));
+  SPOOR_RETURN_IF_ERROR(limits.CheckKnownKeys({"calls_per_second", "burst", "max_message_mb"}));
+  SPOOR_ASSIGN_OR_RETURN(int64_t rate, limits.OptionalInteger("calls_per_second", 50, 0, 100000));
+  SPOOR_ASSIGN_OR_RETURN(int64_t burst, limits.OptionalInteger("burst", 200, 1, 1000000));
+  config.rate_limit.calls_per_second = static_cast<double>(rate);
+  config.rate_limit.burst = static_cast<double>(burst);
+  SPOOR_ASSIGN_OR_RETURN(config.max_message_mb,
+                         limits.OptionalInteger("max_message_mb", config.max_message_mb, 1, 1024));
   return config;
 }
 

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "common/runc_sandbox.h"
 #include "common/tls.h"
+#include "coordinator/access_control.h"
 
 namespace spoor {
 
@@ -38,6 +39,11 @@ struct CoordinatorConfig {
   std::string runc = "runc";
   std::string container_work_dir;  // empty: data_dir/containers
   SandboxLimits container_limits;
+
+  // [limits]: calls per second (and burst) per identity, 0 = unlimited; the
+  // largest gRPC message accepted or sent.
+  RateLimit rate_limit;
+  int64_t max_message_mb = 64;
 };
 
 // INVALID_ARGUMENT with file:line for a malformed file (unknown keys, wrong

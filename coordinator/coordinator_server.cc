@@ -30,6 +30,10 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   }
 
   std::unique_ptr<CoordinatorServer> server(new CoordinatorServer());
+  SPOOR_ASSIGN_OR_RETURN(server->audit_, AuditLog::Open(config.data_dir + "/audit.jsonl", clock));
+  SPOOR_ASSIGN_OR_RETURN(server->revoked_, RevocationList::Load(tls.ca_pem, config.tls.crl));
+  server->access_ =
+      std::make_unique<AccessControl>(*server->revoked_, *server->audit_, clock, config.rate_limit);
   SPOOR_ASSIGN_OR_RETURN(server->store_, OpenSqliteJobStore(config.data_dir + "/jobs.db"));
   JobManagerOptions options;
   options.node_timeout = config.node_timeout;
@@ -49,9 +53,10 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   server->manager_ = std::make_unique<JobManager>(clock, *server->store_, algorithms, options,
                                                   server->registry_algorithms_.get());
   SPOOR_RETURN_IF_ERROR(server->manager_->Recover());
-  server->node_link_ = std::make_unique<NodeLinkService>(*server->manager_);
-  server->research_ = std::make_unique<ResearchService>(*server->manager_);
-  server->registry_ = std::make_unique<RegistryService>(*server->algorithm_store_);
+  server->node_link_ = std::make_unique<NodeLinkService>(*server->manager_, *server->access_);
+  server->research_ = std::make_unique<ResearchService>(*server->manager_, *server->access_);
+  server->registry_ =
+      std::make_unique<RegistryService>(*server->algorithm_store_, *server->access_);
 
   grpc::ServerBuilder builder;
   int port = 0;
@@ -59,8 +64,9 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   builder.RegisterService(server->node_link_.get());
   builder.RegisterService(server->research_.get());
   builder.RegisterService(server->registry_.get());
-  builder.SetMaxReceiveMessageSize(64 << 20);
-  builder.SetMaxSendMessageSize(64 << 20);
+  const int max_message = static_cast<int>(config.max_message_mb << 20);
+  builder.SetMaxReceiveMessageSize(max_message);
+  builder.SetMaxSendMessageSize(max_message);
   // Find dead node connections within ~20 s even when idle, and let nodes
   // ping us as often as every 5 s.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 10'000);

@@ -11,7 +11,10 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "algorithms/algorithm.h"
+#include "common/audit_log.h"
 #include "common/clock.h"
+#include "common/revocation_list.h"
+#include "coordinator/access_control.h"
 #include "coordinator/algorithm_store.h"
 #include "coordinator/coordinator_config.h"
 #include "coordinator/job_manager.h"
@@ -44,6 +47,9 @@ class CoordinatorServer {
  private:
   CoordinatorServer() = default;
 
+  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<RevocationList> revoked_;
+  std::unique_ptr<AccessControl> access_;
   std::unique_ptr<JobStore> store_;
   std::unique_ptr<AlgorithmStore> algorithm_store_;
   std::unique_ptr<RegistryAlgorithms> registry_algorithms_;

@@ -1,6 +1,7 @@
 #include "coordinator/node_link_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/tls.h"
 #include "coordinator/internal/stream_writer.h"
@@ -22,26 +23,21 @@ class SessionSink final : public NodeSink, public Writer {
 
 class NodeSession final : public grpc::ServerBidiReactor<v1::NodeMessage, v1::CoordinatorMessage> {
  public:
-  NodeSession(grpc::CallbackServerContext* context, JobManager& manager) : manager_(manager) {
-    sink_ = std::make_shared<SessionSink>(
-        [this](const v1::CoordinatorMessage* m) { StartWrite(m); },
-        [this](const grpc::Status& s) { Finish(s); });
-    absl::StatusOr<Identity> identity = PeerIdentity(*context->auth_context());
-    if (!identity.ok()) {
-      sink_->RequestFinish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                                        std::string(identity.status().message())));
+  NodeSession(grpc::CallbackServerContext* context, JobManager& manager, AccessControl& access)
+      : manager_(manager), access_(access) {
+    sink_ =
+        std::make_shared<SessionSink>([this](const v1::CoordinatorMessage* m) { StartWrite(m); },
+                                      [this](const grpc::Status& s) { Finish(s); });
+    absl::StatusOr<Identity> node = access_.Authenticate(
+        PeerCertificatePem(*context->auth_context()), {Role::kNode}, "connect as a node");
+    if (!node.ok()) {
+      sink_->RequestFinish(ToGrpcStatus(node.status()));
       return;
     }
-    if (identity->role != Role::kNode) {
-      LogWarning("refused a node connection from ", identity->name, " (role ",
-                 std::string(RoleName(identity->role)), ")");
-      sink_->RequestFinish(grpc::Status(
-          grpc::StatusCode::PERMISSION_DENIED,
-          absl::StrCat("certificate of ", identity->name, " has role ",
-                       std::string(RoleName(identity->role)), "; only nodes may connect here")));
-      return;
-    }
-    identity_ = *std::move(identity);
+    identity_ = *std::move(node);
+    node_.set_name(identity_.name);
+    node_.set_organisation(identity_.organisation);
+    node_.set_role(std::string(RoleName(identity_.role)));
     StartRead(&incoming_);
   }
 
@@ -50,15 +46,21 @@ class NodeSession final : public grpc::ServerBidiReactor<v1::NodeMessage, v1::Co
       sink_->RequestFinish(grpc::Status::OK);
       return;
     }
+    // Every message is authorised again (the stream lives for days): a
+    // revoked node is cut off at its next heartbeat at the latest.
+    if (absl::Status still = access_.Recheck(identity_, "stay connected as a node"); !still.ok()) {
+      sink_->RequestFinish(ToGrpcStatus(still));
+      return;
+    }
     switch (incoming_.kind_case()) {
       case v1::NodeMessage::kHello:
         if (!OnHello(incoming_.hello())) return;
         break;
       case v1::NodeMessage::kResult:
-        if (attached_) manager_.OnTaskResult(identity_.name, incoming_.result());
+        if (attached_) manager_.OnTaskResult(node_.name(), incoming_.result());
         break;
       case v1::NodeMessage::kHeartbeat:
-        if (attached_) manager_.NodeHeartbeat(identity_.name);
+        if (attached_) manager_.NodeHeartbeat(node_.name());
         break;
       default:
         break;  // Unknown kinds come from newer nodes: ignore.
@@ -78,7 +80,7 @@ class NodeSession final : public grpc::ServerBidiReactor<v1::NodeMessage, v1::Co
   }
 
   void OnDone() override {
-    if (attached_) manager_.DetachNode(identity_.name, session_);
+    if (attached_) manager_.DetachNode(node_.name(), session_);
     sink_->Close();
     delete this;
   }
@@ -86,12 +88,12 @@ class NodeSession final : public grpc::ServerBidiReactor<v1::NodeMessage, v1::Co
  private:
   bool OnHello(const v1::NodeHello& hello) {
     if (attached_) return true;  // a repeated hello changes nothing
-    if (hello.node_id() != identity_.name) {
-      LogWarning("node certificate ", identity_.name, " sent a hello as another node; refused");
-      sink_->RequestFinish(grpc::Status(
-          grpc::StatusCode::PERMISSION_DENIED,
-          absl::StrCat("this certificate is for node '", identity_.name,
-                       "'; set name = \"", identity_.name, "\" in node.toml")));
+    if (hello.node_id() != node_.name()) {
+      sink_->RequestFinish(
+          ToGrpcStatus(access_.Refuse(node_, "connect as another node",
+                                      absl::PermissionDeniedError(absl::StrCat(
+                                          "this certificate is for node '", node_.name(),
+                                          "'; set name = \"", node_.name(), "\" in node.toml")))));
       return false;
     }
     v1::CoordinatorMessage welcome;
@@ -100,14 +102,16 @@ class NodeSession final : public grpc::ServerBidiReactor<v1::NodeMessage, v1::Co
         google::protobuf::util::TimeUtil::NanosecondsToDuration(
             absl::ToInt64Nanoseconds(manager_.options().heartbeat_interval));
     sink_->Send(welcome);
-    session_ = manager_.AttachNode(identity_.organisation, hello, sink_);
+    session_ = manager_.AttachNode(node_.organisation(), hello, sink_);
     attached_ = true;
     return true;
   }
 
   JobManager& manager_;
+  AccessControl& access_;
   std::shared_ptr<SessionSink> sink_;
   Identity identity_;
+  v1::Requester node_;
   v1::NodeMessage incoming_;
   bool attached_ = false;  // touched only by the read chain
   uint64_t session_ = 0;
@@ -117,7 +121,7 @@ class NodeSession final : public grpc::ServerBidiReactor<v1::NodeMessage, v1::Co
 
 grpc::ServerBidiReactor<v1::NodeMessage, v1::CoordinatorMessage>* NodeLinkService::Connect(
     grpc::CallbackServerContext* context) {
-  return new NodeSession(context, manager_);
+  return new NodeSession(context, manager_, access_);
 }
 
 }  // namespace spoor

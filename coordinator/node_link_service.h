@@ -4,6 +4,7 @@
 #ifndef SPOOR_COORDINATOR_NODE_LINK_SERVICE_H_
 #define SPOOR_COORDINATOR_NODE_LINK_SERVICE_H_
 
+#include "coordinator/access_control.h"
 #include "coordinator/job_manager.h"
 #include "spoor/v1/node_link.grpc.pb.h"
 
@@ -11,14 +12,16 @@ namespace spoor {
 
 class NodeLinkService final : public v1::NodeLink::CallbackService {
  public:
-  // `manager` must outlive the service.
-  explicit NodeLinkService(JobManager& manager) : manager_(manager) {}
+  // `manager` and `access` must outlive the service.
+  NodeLinkService(JobManager& manager, AccessControl& access)
+      : manager_(manager), access_(access) {}
 
   grpc::ServerBidiReactor<v1::NodeMessage, v1::CoordinatorMessage>* Connect(
       grpc::CallbackServerContext* context) override;
 
  private:
   JobManager& manager_;
+  AccessControl& access_;
 };
 
 }  // namespace spoor

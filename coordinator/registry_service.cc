@@ -12,23 +12,6 @@
 namespace spoor {
 namespace {
 
-// The caller, if its role is one of `roles`.
-absl::StatusOr<v1::Requester> Authorize(grpc::ServerContext* context,
-                                        std::initializer_list<Role> roles, const char* what) {
-  absl::StatusOr<Identity> identity = PeerIdentity(*context->auth_context());
-  if (!identity.ok()) return identity.status();
-  if (std::find(roles.begin(), roles.end(), identity->role) == roles.end()) {
-    return absl::PermissionDeniedError(absl::StrCat("certificate of ", identity->name, " has role ",
-                                                    std::string(RoleName(identity->role)),
-                                                    "; it may not ", what));
-  }
-  v1::Requester requester;
-  requester.set_name(identity->name);
-  requester.set_organisation(identity->organisation);
-  requester.set_role(std::string(RoleName(identity->role)));
-  return requester;
-}
-
 constexpr std::initializer_list<Role> kPeople = {Role::kResearcher, Role::kReviewer, Role::kAdmin};
 constexpr std::initializer_list<Role> kReaders = {Role::kNode, Role::kResearcher, Role::kReviewer,
                                                   Role::kAdmin};
@@ -38,7 +21,8 @@ constexpr std::initializer_list<Role> kReaders = {Role::kNode, Role::kResearcher
 grpc::Status RegistryService::PutBlob(grpc::ServerContext* context,
                                       grpc::ServerReader<v1::BlobChunk>* reader,
                                       v1::PutBlobResponse* response) {
-  absl::StatusOr<v1::Requester> requester = Authorize(context, kPeople, "upload algorithms");
+  absl::StatusOr<v1::Requester> requester =
+      access_.Authorize(PeerCertificatePem(*context->auth_context()), kPeople, "upload algorithms");
   if (!requester.ok()) return ToGrpcStatus(requester.status());
   v1::BlobChunk chunk;
   std::string digest;
@@ -74,7 +58,8 @@ grpc::Status RegistryService::PutBlob(grpc::ServerContext* context,
 grpc::Status RegistryService::FetchBlob(grpc::ServerContext* context,
                                         const v1::FetchBlobRequest* request,
                                         grpc::ServerWriter<v1::BlobChunk>* writer) {
-  absl::StatusOr<v1::Requester> requester = Authorize(context, kReaders, "fetch images");
+  absl::StatusOr<v1::Requester> requester =
+      access_.Authorize(PeerCertificatePem(*context->auth_context()), kReaders, "fetch images");
   if (!requester.ok()) return ToGrpcStatus(requester.status());
   absl::StatusOr<std::string> bytes = store_.ReadBlob(request->digest());
   if (!bytes.ok()) return ToGrpcStatus(bytes.status());
@@ -94,10 +79,20 @@ grpc::Status RegistryService::FetchBlob(grpc::ServerContext* context,
 grpc::Status RegistryService::RegisterAlgorithm(grpc::ServerContext* context,
                                                 const v1::RegisterAlgorithmRequest* request,
                                                 v1::AlgorithmRecord* response) {
-  absl::StatusOr<v1::Requester> requester = Authorize(context, kPeople, "register algorithms");
+  absl::StatusOr<v1::Requester> requester = access_.Authorize(
+      PeerCertificatePem(*context->auth_context()), kPeople, "register algorithms");
   if (!requester.ok()) return ToGrpcStatus(requester.status());
   absl::StatusOr<v1::AlgorithmRecord> record = store_.Register(*requester, request->index_json());
-  if (!record.ok()) return ToGrpcStatus(record.status());
+  if (!record.ok()) {
+    return ToGrpcStatus(access_.Refuse(*requester, "register an algorithm", record.status()));
+  }
+  access_
+      .Audit("algorithm_registered",
+             {{"who", requester->name()},
+              {"organisation", requester->organisation()},
+              {"algorithm", AlgorithmReference(record->name(), record->version())},
+              {"digest", record->manifest_digest()}})
+      .IgnoreError();
   LogInfo("algorithm ", AlgorithmReference(record->name(), record->version()), " (",
           record->manifest_digest(), ") registered by ", requester->name(), " of ",
           requester->organisation());
@@ -108,7 +103,8 @@ grpc::Status RegistryService::RegisterAlgorithm(grpc::ServerContext* context,
 grpc::Status RegistryService::GetAlgorithm(grpc::ServerContext* context,
                                            const v1::GetAlgorithmRequest* request,
                                            v1::AlgorithmRecord* response) {
-  absl::StatusOr<v1::Requester> requester = Authorize(context, kReaders, "read the registry");
+  absl::StatusOr<v1::Requester> requester = access_.Authorize(
+      PeerCertificatePem(*context->auth_context()), kReaders, "read the registry");
   if (!requester.ok()) return ToGrpcStatus(requester.status());
   absl::StatusOr<v1::AlgorithmRecord> record = store_.Get(request->reference());
   if (!record.ok()) return ToGrpcStatus(record.status());
@@ -119,7 +115,8 @@ grpc::Status RegistryService::GetAlgorithm(grpc::ServerContext* context,
 grpc::Status RegistryService::ListAlgorithms(grpc::ServerContext* context,
                                              const v1::ListAlgorithmsRequest* request,
                                              v1::ListAlgorithmsResponse* response) {
-  absl::StatusOr<v1::Requester> requester = Authorize(context, kReaders, "read the registry");
+  absl::StatusOr<v1::Requester> requester = access_.Authorize(
+      PeerCertificatePem(*context->auth_context()), kReaders, "read the registry");
   if (!requester.ok()) return ToGrpcStatus(requester.status());
   absl::StatusOr<std::vector<v1::AlgorithmRecord>> records = store_.List();
   if (!records.ok()) return ToGrpcStatus(records.status());
@@ -130,11 +127,21 @@ grpc::Status RegistryService::ListAlgorithms(grpc::ServerContext* context,
 grpc::Status RegistryService::ReviewAlgorithm(grpc::ServerContext* context,
                                               const v1::ReviewAlgorithmRequest* request,
                                               v1::AlgorithmRecord* response) {
-  absl::StatusOr<v1::Requester> requester = Authorize(context, kPeople, "review algorithms");
+  absl::StatusOr<v1::Requester> requester =
+      access_.Authorize(PeerCertificatePem(*context->auth_context()), kPeople, "review algorithms");
   if (!requester.ok()) return ToGrpcStatus(requester.status());
   absl::StatusOr<v1::AlgorithmRecord> record =
       store_.Review(*requester, request->reference(), request->verdict(), request->comment());
-  if (!record.ok()) return ToGrpcStatus(record.status());
+  if (!record.ok()) {
+    return ToGrpcStatus(access_.Refuse(*requester, "review an algorithm", record.status()));
+  }
+  access_
+      .Audit("algorithm_reviewed", {{"who", requester->name()},
+                                    {"organisation", requester->organisation()},
+                                    {"algorithm", request->reference()},
+                                    {"digest", record->manifest_digest()},
+                                    {"verdict", v1::Verdict_Name(request->verdict())}})
+      .IgnoreError();
   LogInfo("algorithm ", request->reference(), " reviewed by ", requester->name(), " of ",
           requester->organisation(), ": ", v1::Verdict_Name(request->verdict()));
   *response = *std::move(record);
@@ -144,11 +151,19 @@ grpc::Status RegistryService::ReviewAlgorithm(grpc::ServerContext* context,
 grpc::Status RegistryService::RevokeAlgorithm(grpc::ServerContext* context,
                                               const v1::RevokeAlgorithmRequest* request,
                                               v1::AlgorithmRecord* response) {
-  absl::StatusOr<v1::Requester> requester = Authorize(context, kPeople, "revoke algorithms");
+  absl::StatusOr<v1::Requester> requester =
+      access_.Authorize(PeerCertificatePem(*context->auth_context()), kPeople, "revoke algorithms");
   if (!requester.ok()) return ToGrpcStatus(requester.status());
   absl::StatusOr<v1::AlgorithmRecord> record =
       store_.Revoke(*requester, request->reference(), request->reason());
-  if (!record.ok()) return ToGrpcStatus(record.status());
+  if (!record.ok()) {
+    return ToGrpcStatus(access_.Refuse(*requester, "revoke an algorithm", record.status()));
+  }
+  access_
+      .Audit("algorithm_revoked", {{"who", requester->name()},
+                                   {"algorithm", request->reference()},
+                                   {"digest", record->manifest_digest()}})
+      .IgnoreError();
   LogWarning("algorithm ", request->reference(), " revoked by ", requester->name(), ": ",
              request->reason());
   *response = *std::move(record);

@@ -12,6 +12,7 @@
 #ifndef SPOOR_COORDINATOR_REGISTRY_SERVICE_H_
 #define SPOOR_COORDINATOR_REGISTRY_SERVICE_H_
 
+#include "coordinator/access_control.h"
 #include "coordinator/algorithm_store.h"
 #include "spoor/v1/registry.grpc.pb.h"
 
@@ -23,7 +24,8 @@ inline constexpr int64_t kBlobChunkBytes = int64_t{1} << 20;
 class RegistryService final : public v1::Registry::Service {
  public:
   // `store` must outlive the service.
-  explicit RegistryService(AlgorithmStore& store) : store_(store) {}
+  // `store` and `access` must outlive the service.
+  RegistryService(AlgorithmStore& store, AccessControl& access) : store_(store), access_(access) {}
 
   grpc::Status PutBlob(grpc::ServerContext* context, grpc::ServerReader<v1::BlobChunk>* reader,
                        v1::PutBlobResponse* response) override;
@@ -46,6 +48,7 @@ class RegistryService final : public v1::Registry::Service {
 
  private:
   AlgorithmStore& store_;
+  AccessControl& access_;
 };
 
 }  // namespace spoor

@@ -9,21 +9,7 @@
 namespace spoor {
 namespace {
 
-// The requester behind a call, or why it may not call.
-absl::StatusOr<v1::Requester> Authorize(grpc::CallbackServerContext* context) {
-  absl::StatusOr<Identity> identity = PeerIdentity(*context->auth_context());
-  if (!identity.ok()) return identity.status();
-  if (identity->role != Role::kResearcher && identity->role != Role::kAdmin) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("certificate of ", identity->name, " has role ", std::string(RoleName(identity->role)),
-                     "; only researchers and admins may use this service"));
-  }
-  v1::Requester requester;
-  requester.set_name(identity->name);
-  requester.set_organisation(identity->organisation);
-  requester.set_role(std::string(RoleName(identity->role)));
-  return requester;
-}
+constexpr std::initializer_list<Role> kResearchers = {Role::kResearcher, Role::kAdmin};
 
 grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const absl::Status& status) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -33,12 +19,12 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const absl:
 
 class JobWatch final : public grpc::ServerWriteReactor<v1::JobEvent> {
  public:
-  JobWatch(grpc::CallbackServerContext* context, JobManager& manager, const std::string& job_id)
+  JobWatch(const absl::StatusOr<v1::Requester>& requester, JobManager& manager,
+           const std::string& job_id)
       : manager_(manager) {
     writer_ = std::make_shared<internal::StreamWriter<v1::JobEvent>>(
         [this](const v1::JobEvent* e) { StartWrite(e); },
         [this](const grpc::Status& s) { Finish(s); });
-    absl::StatusOr<v1::Requester> requester = Authorize(context);
     if (!requester.ok()) {
       writer_->RequestFinish(ToGrpcStatus(requester.status()));
       return;
@@ -74,10 +60,15 @@ class JobWatch final : public grpc::ServerWriteReactor<v1::JobEvent> {
 
 }  // namespace
 
+absl::StatusOr<v1::Requester> ResearchService::Caller(grpc::CallbackServerContext* context) {
+  return access_.Authorize(PeerCertificatePem(*context->auth_context()), kResearchers,
+                           "use the research service");
+}
+
 grpc::ServerUnaryReactor* ResearchService::SubmitJob(grpc::CallbackServerContext* context,
                                                      const v1::SubmitJobRequest* request,
                                                      v1::Job* response) {
-  absl::StatusOr<v1::Requester> requester = Authorize(context);
+  absl::StatusOr<v1::Requester> requester = Caller(context);
   if (!requester.ok()) return Done(context, requester.status());
   absl::StatusOr<v1::Job> job = manager_.Submit(*requester, request->spec());
   if (!job.ok()) return Done(context, job.status());
@@ -90,13 +81,13 @@ grpc::ServerUnaryReactor* ResearchService::SubmitJob(grpc::CallbackServerContext
 
 grpc::ServerWriteReactor<v1::JobEvent>* ResearchService::WatchJob(
     grpc::CallbackServerContext* context, const v1::WatchJobRequest* request) {
-  return new JobWatch(context, manager_, request->job_id());
+  return new JobWatch(Caller(context), manager_, request->job_id());
 }
 
 grpc::ServerUnaryReactor* ResearchService::GetJob(grpc::CallbackServerContext* context,
                                                   const v1::GetJobRequest* request,
                                                   v1::Job* response) {
-  absl::StatusOr<v1::Requester> requester = Authorize(context);
+  absl::StatusOr<v1::Requester> requester = Caller(context);
   if (!requester.ok()) return Done(context, requester.status());
   absl::StatusOr<v1::Job> job = manager_.GetJob(request->job_id());
   if (!job.ok()) return Done(context, job.status());
@@ -107,7 +98,7 @@ grpc::ServerUnaryReactor* ResearchService::GetJob(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* ResearchService::ListJobs(grpc::CallbackServerContext* context,
                                                     const v1::ListJobsRequest* request,
                                                     v1::ListJobsResponse* response) {
-  absl::StatusOr<v1::Requester> requester = Authorize(context);
+  absl::StatusOr<v1::Requester> requester = Caller(context);
   if (!requester.ok()) return Done(context, requester.status());
   int limit = request->limit() > 0 ? std::min(request->limit(), 1000) : 50;
   absl::StatusOr<std::vector<v1::Job>> jobs = manager_.ListJobs(limit);
@@ -119,7 +110,7 @@ grpc::ServerUnaryReactor* ResearchService::ListJobs(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* ResearchService::ListNodes(grpc::CallbackServerContext* context,
                                                      const v1::ListNodesRequest* request,
                                                      v1::ListNodesResponse* response) {
-  absl::StatusOr<v1::Requester> requester = Authorize(context);
+  absl::StatusOr<v1::Requester> requester = Caller(context);
   if (!requester.ok()) return Done(context, requester.status());
   for (v1::NodeStatus& node : manager_.ListNodes()) *response->add_nodes() = std::move(node);
   return Done(context, absl::OkStatus());

@@ -1,9 +1,10 @@
 // RPC adapter for the researcher-facing Research service: authenticates the
-// caller (role researcher or admin), maps absl::Status to grpc::Status and
+// caller (role researcher or admin, through AccessControl), maps absl::Status to grpc::Status and
 // delegates to the JobManager.
 #ifndef SPOOR_COORDINATOR_RESEARCH_SERVICE_H_
 #define SPOOR_COORDINATOR_RESEARCH_SERVICE_H_
 
+#include "coordinator/access_control.h"
 #include "coordinator/job_manager.h"
 #include "spoor/v1/research.grpc.pb.h"
 
@@ -11,8 +12,9 @@ namespace spoor {
 
 class ResearchService final : public v1::Research::CallbackService {
  public:
-  // `manager` must outlive the service.
-  explicit ResearchService(JobManager& manager) : manager_(manager) {}
+  // `manager` and `access` must outlive the service.
+  ResearchService(JobManager& manager, AccessControl& access)
+      : manager_(manager), access_(access) {}
 
   grpc::ServerUnaryReactor* SubmitJob(grpc::CallbackServerContext* context,
                                       const v1::SubmitJobRequest* request,
@@ -29,7 +31,11 @@ class ResearchService final : public v1::Research::CallbackService {
                                       v1::ListNodesResponse* response) override;
 
  private:
+  // The authorised caller (researcher or admin), or why not.
+  absl::StatusOr<v1::Requester> Caller(grpc::CallbackServerContext* context);
+
   JobManager& manager_;
+  AccessControl& access_;
 };
 
 }  // namespace spoor

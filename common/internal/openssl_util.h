@@ -33,11 +33,14 @@ struct OpenSslDeleter {
   void operator()(GENERAL_NAME* p) const { GENERAL_NAME_free(p); }
   void operator()(GENERAL_NAMES* p) const { GENERAL_NAMES_free(p); }
   void operator()(X509* p) const { X509_free(p); }
+  void operator()(X509_CRL* p) const { X509_CRL_free(p); }
   void operator()(X509_EXTENSION* p) const { X509_EXTENSION_free(p); }
+  void operator()(X509_REVOKED* p) const { X509_REVOKED_free(p); }
   void operator()(X509_NAME* p) const { X509_NAME_free(p); }
   void operator()(X509_STORE* p) const { X509_STORE_free(p); }
   void operator()(X509_STORE_CTX* p) const { X509_STORE_CTX_free(p); }
   void operator()(unsigned char* p) const { OPENSSL_free(p); }
+  void operator()(char* p) const { OPENSSL_free(p); }
 };
 
 template <typename T>
