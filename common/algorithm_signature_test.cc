@@ -20,6 +20,7 @@
 #include "common/file_util.h"
 #include "common/oci_image.h"
 #include "common/oci_test_support.h"
+#include "common/temp_dir_test_support.h"
 #include "nlohmann/json.hpp"
 
 namespace spoor {
@@ -83,21 +84,7 @@ std::string PemOf(EVP_PKEY* key, bool private_key) {
 }
 
 // A fresh directory for one test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() / ("spoor_signature_test_" + std::to_string(::getpid()) +
-                                         "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using ::spoor::testing::TempDir;
 
 TEST_CASE("Key ids are SHA-256 of the raw Ed25519 public key", "[signature]") {
   SigningKeyPair key = NewKey();
@@ -274,7 +261,7 @@ TEST_CASE("VerifyAlgorithmSignatures says why it refuses", "[signature]") {
 }
 
 TEST_CASE("LoadTrustedSigner reads a public key file named after the signer", "[signature]") {
-  TempDir dir;
+  TempDir dir("spoor_signature_test");
   SigningKeyPair key = NewKey();
   REQUIRE(WriteFileAtomically(dir.File("alice.pem"), key.public_pem).ok());
   absl::StatusOr<TrustedSigner> signer = LoadTrustedSigner(dir.File("alice.pem"));
@@ -290,7 +277,7 @@ TEST_CASE("LoadTrustedSigner reads a public key file named after the signer", "[
 }
 
 TEST_CASE("A signed packaged image verifies after a trip through a tar", "[signature]") {
-  TempDir dir;
+  TempDir dir("spoor_signature_test");
   AlgorithmInfo info;
   info.name = "counts";
   info.version = "1";

@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "common/file_util.h"
 #include "common/pki.h"
+#include "common/temp_dir_test_support.h"
 
 namespace spoor::secagg {
 namespace {
@@ -29,21 +30,7 @@ namespace {
 using Catch::Matchers::Contains;
 
 // A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            absl::StrCat("spoor_secagg_test_", ::getpid(), "_", counter++);
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using ::spoor::testing::TempDir;
 
 std::string Message(const absl::Status& status) { return std::string(status.message()); }
 
@@ -709,7 +696,7 @@ TEST_CASE("SignKeyAnnouncement rejects bad inputs without quoting the key", "[se
   CHECK_THAT(Message(garbled.status()), !Contains(node.private_key_pem.substr(30, 40)));
 
   // An X25519 key is not a signing key.
-  TempDir dir;
+  TempDir dir("spoor_secagg_test");
   const std::string path = dir.File("agreement.pem");
   REQUIRE(AgreementKey::LoadOrCreate(path).ok());
   absl::StatusOr<std::string> pem = ReadFile(path);
@@ -727,7 +714,7 @@ mode_t ModeOf(const std::string& path) {
 }
 
 TEST_CASE("AgreementKey::LoadOrCreate creates a private key file once", "[secagg]") {
-  TempDir dir;
+  TempDir dir("spoor_secagg_test");
   const std::string path = dir.File("agreement.pem");
   absl::StatusOr<AgreementKey> created = AgreementKey::LoadOrCreate(path);
   REQUIRE(created.ok());
@@ -754,7 +741,7 @@ TEST_CASE("AgreementKey::LoadOrCreate creates a private key file once", "[secagg
 }
 
 TEST_CASE("AgreementKey::LoadOrCreate refuses a file others can read", "[secagg]") {
-  TempDir dir;
+  TempDir dir("spoor_secagg_test");
   const std::string path = dir.File("agreement.pem");
   REQUIRE(AgreementKey::LoadOrCreate(path).ok());
   const std::string pem = *ReadFile(path);
@@ -769,7 +756,7 @@ TEST_CASE("AgreementKey::LoadOrCreate refuses a file others can read", "[secagg]
 }
 
 TEST_CASE("AgreementKey::LoadOrCreate refuses a file that is not an X25519 key", "[secagg]") {
-  TempDir dir;
+  TempDir dir("spoor_secagg_test");
   const CertificateAndKey ca = MakeCa("test consortium");
   const std::string ec_path = dir.File("tls.pem");
   REQUIRE(WriteFileAtomically(ec_path, ca.private_key_pem, 0600).ok());
