@@ -80,6 +80,13 @@ class Algorithm {
   // aggregates the node judges with the gate's extra container rules.
   virtual bool built_in() const { return true; }
 
+  // Whether the algorithm runs under secure aggregation: its central step
+  // only ever adds the nodes' summed numbers (record counts, counts, vector
+  // and matrix values; common/masked_aggregate.h) across nodes, so that it
+  // gives the same answer when it sees their total in the first node's
+  // aggregate and zeros in the others'.
+  virtual bool secure_aggregation() const { return false; }
+
   // Checks the researcher's parameters before any node sees the job.
   // INVALID_ARGUMENT saying which parameter is wrong and how to fix it.
   virtual absl::Status ValidateParameters(const v1::Parameters& parameters) const = 0;

@@ -11,6 +11,7 @@ namespace spoor {
 class CountAlgorithm final : public Algorithm {
  public:
   const char* name() const override { return "count"; }
+  bool secure_aggregation() const override { return true; }
   absl::Status ValidateParameters(const v1::Parameters& parameters) const override;
   absl::StatusOr<v1::Aggregate> Local(const LocalRequest& request) const override;
   absl::StatusOr<CentralStep> Central(const CentralRequest& request) const override;

@@ -80,6 +80,8 @@ namespace spoor {
 class GlmAlgorithm final : public Algorithm {
  public:
   const char* name() const override { return "glm"; }
+  // Central only adds the nodes' cross-products and counts.
+  bool secure_aggregation() const override { return true; }
   absl::Status ValidateParameters(const v1::Parameters& parameters) const override;
   absl::StatusOr<v1::Parameters> Begin(const v1::Parameters& parameters) const override;
   absl::StatusOr<v1::Aggregate> Local(const LocalRequest& request) const override;

@@ -38,8 +38,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void PrintJsonObject(const nlohmann::ordered_json& value) { std::cout << value.dump(2) << "\n"; }
-
 // A file the command reads, with the flag that named it in the error.
 absl::StatusOr<std::string> ReadInput(const std::string& flag, const std::string& path) {
   absl::StatusOr<std::string> bytes = ReadFile(path);
@@ -435,7 +433,7 @@ std::string AlgorithmRecordToText(const v1::AlgorithmRecord& record) {
 
 void PrintRecord(const OutputOptions& output, const v1::AlgorithmRecord& record) {
   if (output.json) {
-    PrintJsonObject(AlgorithmRecordToJson(record));
+    PrintJson(AlgorithmRecordToJson(record));
   } else {
     std::cout << AlgorithmRecordToText(record);
   }
@@ -515,7 +513,7 @@ absl::Status AlgorithmListCommand(const std::string& config_path, const OutputOp
   if (output.json) {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const v1::AlgorithmRecord& record : records) list.push_back(AlgorithmRecordToJson(record));
-    PrintJsonObject({{"algorithms", std::move(list)}});
+    PrintJson({{"algorithms", std::move(list)}});
     return absl::OkStatus();
   }
   if (records.empty()) {
@@ -551,7 +549,7 @@ absl::Status AlgorithmReviewCommand(const std::string& config_path,
       client->ReviewAlgorithm(reference, options.approve ? v1::VERDICT_APPROVE : v1::VERDICT_REJECT,
                               options.comment));
   if (output.json) {
-    PrintJsonObject(AlgorithmRecordToJson(record));
+    PrintJson(AlgorithmRecordToJson(record));
   } else {
     std::cout << "you " << (options.approve ? "approved " : "rejected ") << reference
               << "; it is now " << StateSummary(record) << "\n";
@@ -569,7 +567,7 @@ absl::Status AlgorithmRevokeCommand(const std::string& config_path, const std::s
   SPOOR_ASSIGN_OR_RETURN(std::string name_version, NameAndVersion(*client, reference));
   SPOOR_ASSIGN_OR_RETURN(v1::AlgorithmRecord record, client->RevokeAlgorithm(name_version, reason));
   if (output.json) {
-    PrintJsonObject(AlgorithmRecordToJson(record));
+    PrintJson(AlgorithmRecordToJson(record));
   } else {
     std::cout << name_version << " is now " << StateSummary(record)
               << "; nodes refuse it from their next task\n";

@@ -26,9 +26,10 @@ void SetDeadline(grpc::ClientContext& context) {
 
 absl::StatusOr<ClientConfig> LoadClientConfig(const std::string& path) {
   SPOOR_ASSIGN_OR_RETURN(ConfigTable root, LoadConfig(path));
-  SPOOR_RETURN_IF_ERROR(root.CheckKnownKeys({"coordinator", "tls"}));
+  SPOOR_RETURN_IF_ERROR(root.CheckKnownKeys({"coordinator", "tls", "study"}));
   ClientConfig config;
   SPOOR_ASSIGN_OR_RETURN(config.coordinator, root.RequiredString("coordinator"));
+  SPOOR_ASSIGN_OR_RETURN(config.study, root.OptionalString("study", ""));
   SPOOR_ASSIGN_OR_RETURN(config.tls, ReadTlsFiles(root, path));
   return config;
 }
@@ -53,8 +54,9 @@ absl::StatusOr<std::unique_ptr<ResearchClient>> ResearchClient::Connect(
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
   auto channel = grpc::CreateCustomChannel(config.coordinator, MakeChannelCredentials(tls), args);
-  return std::unique_ptr<ResearchClient>(new ResearchClient(
-      config.coordinator, v1::Research::NewStub(channel), v1::Registry::NewStub(channel)));
+  return std::unique_ptr<ResearchClient>(new ResearchClient(config.coordinator, config.study,
+                                                            v1::Research::NewStub(channel),
+                                                            v1::Registry::NewStub(channel)));
 }
 
 absl::Status ResearchClient::CallError(const grpc::Status& status) const {
@@ -74,6 +76,35 @@ absl::StatusOr<std::vector<v1::NodeStatus>> ResearchClient::ListNodes() {
   grpc::Status status = stub_->ListNodes(&context, v1::ListNodesRequest(), &response);
   if (!status.ok()) return CallError(status);
   return std::vector<v1::NodeStatus>(response.nodes().begin(), response.nodes().end());
+}
+
+absl::StatusOr<v1::Study> ResearchClient::CreateStudy(const std::string& name) {
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::CreateStudyRequest request;
+  request.set_name(name);
+  v1::Study response;
+  grpc::Status status = stub_->CreateStudy(&context, request, &response);
+  if (!status.ok()) return CallError(status);
+  return response;
+}
+
+absl::StatusOr<v1::Study> ResearchClient::ChangeStudy(const v1::ChangeStudyRequest& change) {
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::Study response;
+  grpc::Status status = stub_->ChangeStudy(&context, change, &response);
+  if (!status.ok()) return CallError(status);
+  return response;
+}
+
+absl::StatusOr<std::vector<v1::Study>> ResearchClient::ListStudies() {
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::ListStudiesResponse response;
+  grpc::Status status = stub_->ListStudies(&context, v1::ListStudiesRequest(), &response);
+  if (!status.ok()) return CallError(status);
+  return std::vector<v1::Study>(response.studies().begin(), response.studies().end());
 }
 
 absl::StatusOr<std::vector<v1::Job>> ResearchClient::ListJobs(int limit) {
@@ -105,6 +136,7 @@ absl::StatusOr<v1::Job> ResearchClient::RunJob(const v1::JobSpec& spec, bool sho
     SetDeadline(context);
     v1::SubmitJobRequest request;
     *request.mutable_spec() = spec;
+    if (spec.study().empty()) request.mutable_spec()->set_study(study_);
     grpc::Status status = stub_->SubmitJob(&context, request, &submitted);
     if (!status.ok()) return CallError(status);
   }

@@ -19,6 +19,9 @@ namespace spoor {
 struct ClientConfig {
   std::string coordinator;
   TlsFiles tls;
+  // Study jobs run under unless a command names one (client.toml `study`,
+  // or --study); empty: the coordinator picks the requester's only study.
+  std::string study;
 };
 
 absl::StatusOr<ClientConfig> LoadClientConfig(const std::string& path);
@@ -46,6 +49,11 @@ class ResearchClient {
   // failed); a non-OK status only when the call itself failed.
   absl::StatusOr<v1::Job> RunJob(const v1::JobSpec& spec, bool show_progress);
 
+  // --- Studies (admins change them; everyone lists their own). ---
+  absl::StatusOr<v1::Study> CreateStudy(const std::string& name);
+  absl::StatusOr<v1::Study> ChangeStudy(const v1::ChangeStudyRequest& change);
+  absl::StatusOr<std::vector<v1::Study>> ListStudies();
+
   // --- The algorithm registry (proto/spoor/v1/registry.proto). ---
 
   // Uploads one blob in chunks of kBlobChunkBytes, the first naming
@@ -67,12 +75,16 @@ class ResearchClient {
                                                       const std::string& reason);
 
  private:
-  ResearchClient(std::string address, std::unique_ptr<v1::Research::Stub> stub,
+  ResearchClient(std::string address, std::string study, std::unique_ptr<v1::Research::Stub> stub,
                  std::unique_ptr<v1::Registry::Stub> registry)
-      : address_(std::move(address)), stub_(std::move(stub)), registry_(std::move(registry)) {}
+      : address_(std::move(address)),
+        study_(std::move(study)),
+        stub_(std::move(stub)),
+        registry_(std::move(registry)) {}
   absl::Status CallError(const grpc::Status& status) const;
 
   std::string address_;
+  std::string study_;
   std::unique_ptr<v1::Research::Stub> stub_;
   std::unique_ptr<v1::Registry::Stub> registry_;
 };

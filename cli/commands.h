@@ -9,6 +9,10 @@
 
 #include "absl/status/status.h"
 
+namespace CLI {
+class App;
+}  // namespace CLI
+
 namespace spoor {
 
 // Daemons: run until SIGINT or SIGTERM.
@@ -47,9 +51,29 @@ absl::Status SandboxStart(const SandboxOptions& options);
 absl::Status SandboxStop(const std::string& dir);
 
 // Research commands, against the coordinator named in client.toml.
+// How a research command runs and prints (the global flags).
 struct OutputOptions {
   bool json = false;
+  // --study: the study jobs run under (overrides client.toml's `study`).
+  std::string study;
+  // --secure: secure aggregation (the coordinator sees only sums).
+  bool secure = false;
 };
+// spoor node budget [list] | reset DATASET: the node's privacy budget
+// (data_dir/privacy.db of the node.toml at `config_path`).
+absl::Status NodeBudgetList(const std::string& config_path, const OutputOptions& output);
+absl::Status NodeBudgetReset(const std::string& config_path, const std::string& dataset);
+
+struct StudyOptions {
+  std::string action;  // create, add, remove, list
+  std::string study;
+  std::vector<std::string> organisations;
+  std::vector<std::string> researchers;
+};
+// spoor study ...: admins create and change studies; everyone lists theirs.
+absl::Status StudyCommand(const std::string& config_path, const StudyOptions& options,
+                          const OutputOptions& output);
+
 absl::Status ListNodesCommand(const std::string& config_path, const OutputOptions& output);
 absl::Status ListJobsCommand(const std::string& config_path, int limit,
                              const OutputOptions& output);
@@ -224,6 +248,10 @@ absl::Status NodeLogsCommand(const std::string& config_path, const std::string& 
 // Prints one line per check of the node's host and config; FAILED_PRECONDITION
 // "N problem(s) found" when any check failed.
 absl::Status NodeDoctorCommand(const std::string& config_path);
+
+// spoor audit verify|export (cli/audit_commands.cc): adds the `audit`
+// subcommand to `app`; its callbacks set `status`, which must outlive parsing.
+void AddAuditCommands(CLI::App& app, absl::Status& status);
 
 // Writes a synthetic cohort CSV (deterministic for a given seed) for the
 // sandbox's --nodes N.

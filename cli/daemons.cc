@@ -21,6 +21,7 @@
 #include "node/dataset_cache.h"
 #include "node/node_config.h"
 #include "node/node_containers.h"
+#include "node/secure_masking.h"
 #include "node/task_executor.h"
 
 namespace spoor {
@@ -93,8 +94,10 @@ absl::Status RunNode(const std::string& config_path) {
         absl::StrCat("cannot create data_dir ", config.data_dir, ": ", ec.message()));
   }
   RealClock clock;
+  // Signed with the node's own key at checkpoints (spoor audit verify).
   SPOOR_ASSIGN_OR_RETURN(std::unique_ptr<AuditLog> audit,
-                         AuditLog::Open(config.data_dir + "/audit.jsonl", clock));
+                         AuditLog::Open(config.data_dir + "/audit.jsonl", clock,
+                                        AuditSigner{tls.key_pem, tls.cert_pem}));
   DatasetCache datasets(config.datasets);
   // Load every dataset once now, so a broken file or query is reported at
   // start-up rather than to the first researcher. A source that is only
@@ -122,13 +125,37 @@ absl::Status RunNode(const std::string& config_path) {
     SPOOR_ASSIGN_OR_RETURN(containers,
                            NodeContainers::Create(config.containers, *registry, *approvals, clock));
   }
-  TaskExecutor executor(*algorithms, datasets, gate, *audit, containers.get());
+  // The node's policy and privacy protections; the budget and the release
+  // history live in data_dir, shared with `spoor node budget`.
+  NodeProtections protections;
+  protections.policy = config.policy;
+  std::unique_ptr<ReleaseHistory> releases;
+  if (config.privacy.differencing_guard) {
+    SPOOR_ASSIGN_OR_RETURN(releases, ReleaseHistory::Open(config.data_dir + "/releases.db", clock));
+    protections.history = releases.get();
+  }
+  std::unique_ptr<PrivacyBudget> budget;
+  if (config.privacy.mechanism.has_value()) {
+    SPOOR_ASSIGN_OR_RETURN(budget, PrivacyBudget::Open(config.data_dir + "/privacy.db", clock));
+    protections.budget = budget.get();
+    protections.dp = config.privacy.dp();
+    protections.default_budget = config.privacy.budget;
+  }
+  // Secure aggregation: this node's X25519 key, announced in the hello.
+  SPOOR_ASSIGN_OR_RETURN(
+      std::unique_ptr<SecureMasking> secure,
+      SecureMasking::Create(config.data_dir + "/secure_aggregation.key", tls, clock));
+  protections.secure = secure.get();
+  protections.require_secure = config.privacy.require_secure;
+  TaskExecutor executor(*algorithms, datasets, gate, *audit, containers.get(),
+                        std::move(protections));
 
   v1::NodeHello hello;
   hello.set_node_id(config.name);
   hello.set_software_version(kVersion);
   for (const DatasetConfig& dataset : config.datasets) hello.add_datasets()->set_name(dataset.name);
   for (const std::string& name : algorithms->Names()) hello.add_algorithms(name);
+  *hello.mutable_secure_key() = secure->announcement();
 
   LinkOptions options;
   options.coordinator = config.coordinator;
@@ -140,8 +167,14 @@ absl::Status RunNode(const std::string& config_path) {
   });
   LogInfo("starting; serving ", config.datasets.size(),
           " dataset(s), min_records = ", config.disclosure.min_records,
-          config.containers.enabled ? ", container algorithms enabled" : "", ", connecting out to ",
-          config.coordinator);
+          config.containers.enabled ? ", container algorithms enabled" : "",
+          config.privacy.differencing_guard ? ", differencing guard on" : "",
+          config.privacy.mechanism.has_value()
+              ? absl::StrCat(", differential privacy (",
+                             std::string(DpMechanismName(*config.privacy.mechanism)), ", epsilon ",
+                             config.privacy.epsilon, " per release)")
+              : std::string(),
+          ", connecting out to ", config.coordinator);
   link.Run();
   // Run() returns only after Stop(), which only the watcher calls.
   watcher.join();

@@ -249,6 +249,10 @@ int main(int argc, char** argv) {
   app.add_option("--config", client_config,
                  "client config for research commands (default: $SPOOR_CONFIG or client.toml)");
   spoor::OutputOptions output;
+  app.add_option("--study", output.study,
+                 "study the job runs under (default: client.toml's `study`, or your only one)");
+  app.add_flag("--secure", output.secure,
+               "secure aggregation: nodes mask their sums so the coordinator sees only totals");
   absl::Status status;
   ContainerCommandArgs container_args;
 
@@ -268,6 +272,26 @@ int main(int argc, char** argv) {
     if (node->get_subcommands().empty()) status = spoor::RunNode(daemon_config);
   });
   AddNodeCommands(node, daemon_config, container_args, output, status);
+  // spoor node budget [list] [--json] | reset DATASET: the privacy budget
+  // (data_dir/privacy.db).
+  CLI::App* budget = node->add_subcommand(
+      "budget", "the privacy budget each dataset has spent on differentially private releases");
+  budget->fallthrough();
+  budget->add_flag("--json", output.json, "print JSON");
+  CLI::App* budget_list = budget->add_subcommand("list", "spent, limit, releases and the last");
+  budget_list->fallthrough();
+  budget_list->add_flag("--json", output.json, "print JSON");
+  budget_list->callback([&] { status = spoor::NodeBudgetList(daemon_config, output); });
+  std::string budget_dataset;
+  CLI::App* budget_reset = budget->add_subcommand(
+      "reset", "forget a dataset's spends (e.g. after a new data release); asks nothing");
+  budget_reset->fallthrough();
+  budget_reset->add_option("DATASET", budget_dataset, "the dataset, as node.toml names it")
+      ->required();
+  budget_reset->callback([&] { status = spoor::NodeBudgetReset(daemon_config, budget_dataset); });
+  budget->callback([&] {
+    if (budget->get_subcommands().empty()) status = spoor::NodeBudgetList(daemon_config, output);
+  });
 
   // PKI.
   CLI::App* pki = app.add_subcommand("pki", "manage the consortium's certificates");
@@ -325,6 +349,34 @@ int main(int argc, char** argv) {
   CLI::App* sandbox_stop = sandbox->add_subcommand("stop", "stop the sandbox in --dir");
   sandbox_stop->add_option("--dir", sandbox_options.dir, "sandbox directory")->required();
   sandbox_stop->callback([&] { status = spoor::SandboxStop(sandbox_options.dir); });
+
+  spoor::AddAuditCommands(app, status);
+
+  // Studies.
+  spoor::StudyOptions study_options;
+  CLI::App* study = app.add_subcommand("study", "studies: who may run jobs on which hospitals");
+  study->require_subcommand(1);
+  CLI::App* study_create = study->add_subcommand("create", "create a study (admin)");
+  CLI::App* study_add = study->add_subcommand("add", "add organisations or researchers (admin)");
+  CLI::App* study_remove =
+      study->add_subcommand("remove", "remove organisations or researchers (admin)");
+  for (CLI::App* sub : {study_create, study_add, study_remove}) {
+    sub->add_option("STUDY", study_options.study, "study name")->required();
+    sub->add_flag("--json", output.json, "print JSON");
+  }
+  for (CLI::App* sub : {study_add, study_remove}) {
+    sub->add_option("--org", study_options.organisations, "an organisation (its nodes)");
+    sub->add_option("--researcher", study_options.researchers, "a researcher (certificate name)");
+  }
+  CLI::App* study_list = study->add_subcommand("list", "list studies (yours, or all for admins)");
+  study_list->add_flag("--json", output.json, "print JSON");
+  for (auto [sub, action] : {std::pair{study_create, "create"}, std::pair{study_add, "add"},
+                             std::pair{study_remove, "remove"}, std::pair{study_list, "list"}}) {
+    sub->callback([&, action = std::string(action)] {
+      study_options.action = action;
+      status = spoor::StudyCommand(client_config, study_options, output);
+    });
+  }
 
   // Research commands.
   CLI::App* nodes = app.add_subcommand("nodes", "list the nodes and what they serve");

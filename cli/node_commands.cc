@@ -1,7 +1,8 @@
-// spoor node approvals list|approve|reject, spoor node logs, spoor node
-// doctor: a node's local state, for the data steward and the operator on the
-// node's host. They read node.toml and the files under its data_dir; none
-// needs the node daemon to run (the approvals database is shared with it).
+// spoor node approvals list|approve|reject, spoor node budget [list|reset],
+// spoor node logs, spoor node doctor: a node's local state, for the data
+// steward and the operator on the node's host. They read node.toml and the
+// files under its data_dir; none needs the node daemon to run (the approvals
+// and privacy budget databases are shared with it).
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
@@ -15,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <system_error>
 
 #include "absl/strings/ascii.h"
@@ -25,6 +27,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "common/algorithm_signature.h"
+#include "common/clock.h"
 #include "common/container_runner.h"
 #include "common/runc_sandbox.h"
 #include "common/status.h"
@@ -33,6 +36,7 @@
 #include "node/approvals.h"
 #include "node/node_config.h"
 #include "node/node_containers.h"
+#include "node/privacy_budget.h"
 
 namespace spoor {
 namespace {
@@ -393,6 +397,159 @@ absl::Status NodeDoctorCommand(const std::string& config_path) {
         absl::StrCat(report.problems(), " problem(s) found; fix the lines marked FAIL above"));
   }
   std::cout << "no problems found\n";
+  return absl::OkStatus();
+}
+
+}  // namespace spoor
+
+// --- spoor node budget: the data steward's view of the privacy budget ---
+
+namespace spoor {
+namespace {
+
+std::string BudgetPath(const NodeConfig& config) { return config.data_dir + "/privacy.db"; }
+
+double BudgetLimit(const NodeConfig& config, const DatasetConfig* dataset) {
+  return dataset != nullptr && dataset->privacy_budget.has_value() ? *dataset->privacy_budget
+                                                                   : config.privacy.budget;
+}
+
+const DatasetConfig* FindDataset(const NodeConfig& config, const std::string& name) {
+  for (const DatasetConfig& dataset : config.datasets) {
+    if (dataset.name == name) return &dataset;
+  }
+  return nullptr;
+}
+
+struct BudgetRow {
+  std::string dataset;
+  bool configured = false;  // declared in node.toml
+  PrivacyBudget::Entry entry;
+};
+
+// Every dataset of node.toml (spent or not), then any other dataset with
+// spends (one renamed or removed since), by name.
+std::vector<BudgetRow> BudgetRows(const NodeConfig& config,
+                                  const std::vector<PrivacyBudget::Entry>& entries) {
+  std::map<std::string, BudgetRow> rows;
+  for (const DatasetConfig& dataset : config.datasets) {
+    BudgetRow& row = rows[dataset.name];
+    row.dataset = dataset.name;
+    row.configured = true;
+    row.entry.dataset = dataset.name;
+    row.entry.last = absl::InfinitePast();
+  }
+  for (const PrivacyBudget::Entry& entry : entries) {
+    BudgetRow& row = rows[entry.dataset];
+    row.dataset = entry.dataset;
+    row.entry = entry;
+  }
+  std::vector<BudgetRow> out;
+  for (auto& [name, row] : rows) out.push_back(std::move(row));
+  return out;
+}
+
+void NotePrivacyOff(const NodeConfig& config) {
+  if (!config.privacy.mechanism.has_value()) {
+    std::cerr << "note: [privacy] mechanism is not set in this node.toml; the node adds no noise "
+                 "and spends no privacy budget\n";
+  }
+}
+
+}  // namespace
+
+absl::Status NodeBudgetList(const std::string& config_path, const OutputOptions& output) {
+  SPOOR_ASSIGN_OR_RETURN(NodeConfig config, LoadNodeConfigFor(config_path));
+  NotePrivacyOff(config);
+  std::vector<PrivacyBudget::Entry> entries;
+  std::error_code error;
+  // Listing creates nothing: no database yet means nothing was spent.
+  if (fs::exists(BudgetPath(config), error)) {
+    RealClock clock;
+    SPOOR_ASSIGN_OR_RETURN(std::unique_ptr<PrivacyBudget> budget,
+                           PrivacyBudget::Open(BudgetPath(config), clock));
+    SPOOR_ASSIGN_OR_RETURN(entries, budget->List());
+  }
+  const std::vector<BudgetRow> rows = BudgetRows(config, entries);
+  if (output.json) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const BudgetRow& row : rows) {
+      const double limit = BudgetLimit(config, FindDataset(config, row.dataset));
+      list.push_back({{"dataset", row.dataset},
+                      {"configured", row.configured},
+                      {"spent", row.entry.spent},
+                      {"limit", row.configured ? nlohmann::ordered_json(limit) : nullptr},
+                      {"delta_spent", row.entry.delta_spent},
+                      {"releases", row.entry.releases},
+                      {"last", row.entry.releases > 0
+                                   ? nlohmann::ordered_json(FormatApprovalTime(row.entry.last))
+                                   : nullptr}});
+    }
+    nlohmann::ordered_json mechanism = nullptr;
+    if (config.privacy.mechanism.has_value()) {
+      mechanism = std::string(DpMechanismName(*config.privacy.mechanism));
+    }
+    std::cout << nlohmann::ordered_json{{"mechanism", mechanism},
+                                        {"epsilon_per_release", config.privacy.epsilon},
+                                        {"datasets", std::move(list)}}
+                     .dump(2)
+              << "\n";
+    return absl::OkStatus();
+  }
+  std::vector<std::vector<std::string>> table;
+  for (const BudgetRow& row : rows) {
+    const double limit = BudgetLimit(config, FindDataset(config, row.dataset));
+    table.push_back({row.dataset, FormatNumber(row.entry.spent),
+                     row.configured ? FormatNumber(limit) : "- (not in node.toml)",
+                     absl::StrCat(row.entry.releases),
+                     row.entry.releases > 0 ? FormatApprovalTime(row.entry.last) : ""});
+  }
+  std::cout << FormatTable(
+      {"dataset", "spent", "limit", "releases", "last"}, table,
+      {Align::kLeft, Align::kRight, Align::kRight, Align::kRight, Align::kLeft});
+  if (config.privacy.mechanism.has_value()) {
+    std::cout << "\nepsilon per release: " << FormatNumber(config.privacy.epsilon) << " ("
+              << DpMechanismName(*config.privacy.mechanism)
+              << "); reset a dataset with `spoor node budget reset DATASET --config " << config_path
+              << "`\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NodeBudgetReset(const std::string& config_path, const std::string& dataset) {
+  SPOOR_ASSIGN_OR_RETURN(NodeConfig config, LoadNodeConfigFor(config_path));
+  NotePrivacyOff(config);
+  std::error_code error;
+  std::vector<PrivacyBudget::Entry> entries;
+  RealClock clock;
+  std::unique_ptr<PrivacyBudget> budget;
+  if (fs::exists(BudgetPath(config), error)) {
+    SPOOR_ASSIGN_OR_RETURN(budget, PrivacyBudget::Open(BudgetPath(config), clock));
+    SPOOR_ASSIGN_OR_RETURN(entries, budget->List());
+  }
+  auto it = std::find_if(entries.begin(), entries.end(),
+                         [&](const PrivacyBudget::Entry& e) { return e.dataset == dataset; });
+  const DatasetConfig* configured = FindDataset(config, dataset);
+  if (it == entries.end()) {
+    if (configured == nullptr) {
+      // Most likely a typo: say so rather than "reset" nothing.
+      return absl::NotFoundError(absl::StrCat("this node has no dataset '", dataset,
+                                              "' and no privacy spends for it; see `spoor node "
+                                              "budget --config ",
+                                              config_path, "`"));
+    }
+    std::cout << "dataset '" << dataset << "' has spent nothing; nothing to reset\n";
+    return absl::OkStatus();
+  }
+  const PrivacyBudget::Entry before = *it;
+  SPOOR_ASSIGN_OR_RETURN(int64_t removed, budget->Reset(dataset));
+  std::cout << "reset the privacy budget of dataset '" << dataset << "': removed " << removed
+            << " release(s) (epsilon spent before the reset: " << FormatNumber(before.spent)
+            << ", the last release at " << FormatApprovalTime(before.last) << ")";
+  if (configured != nullptr) {
+    std::cout << "; it has " << FormatNumber(BudgetLimit(config, configured)) << " to spend again";
+  }
+  std::cout << "\n";
   return absl::OkStatus();
 }
 

@@ -755,4 +755,6 @@ nlohmann::ordered_json AlgorithmRecordToJson(const v1::AlgorithmRecord& record) 
           {"required_organisations", record.required_organisations()}};
 }
 
+void PrintJson(const nlohmann::ordered_json& value) { std::cout << value.dump(2) << "\n"; }
+
 }  // namespace spoor

@@ -15,6 +15,9 @@ namespace spoor {
 
 enum class Align { kLeft, kRight };
 
+// Prints `value` to stdout, indented by two, and a newline.
+void PrintJson(const nlohmann::ordered_json& value);
+
 // A plain-text table: header, a rule, then rows; columns padded to width.
 std::string FormatTable(const std::vector<std::string>& header,
                         const std::vector<std::vector<std::string>>& rows,

@@ -38,8 +38,6 @@ absl::Status JobOutcome(const v1::Job& job) {
       "job ", job.job_id(), " is still running; follow it with `spoor job ", job.job_id(), "`"));
 }
 
-void PrintJson(const nlohmann::ordered_json& value) { std::cout << value.dump(2) << "\n"; }
-
 }  // namespace
 
 absl::Status ListNodesCommand(const std::string& config_path, const OutputOptions& output) {
@@ -109,8 +107,10 @@ namespace {
 
 // Submits `spec`, follows it (with progress on a terminal), and checks that
 // it succeeded with a result of the expected kind.
-absl::StatusOr<v1::Job> RunAnalysis(ResearchClient& client, const v1::JobSpec& spec,
+absl::StatusOr<v1::Job> RunAnalysis(ResearchClient& client, v1::JobSpec spec,
                                     const OutputOptions& output, v1::Result::KindCase kind) {
+  if (!output.study.empty()) spec.set_study(output.study);
+  if (output.secure) spec.set_secure(true);
   SPOOR_ASSIGN_OR_RETURN(v1::Job job, client.RunJob(spec, ::isatty(STDERR_FILENO) && !output.json));
   SPOOR_RETURN_IF_ERROR(JobOutcome(job));
   if (job.result().kind_case() != kind) {

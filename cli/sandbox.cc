@@ -13,7 +13,9 @@
 //   DIR/client.toml     for `spoor --config DIR/client.toml ...`
 //   DIR/reviewer-a.toml, DIR/reviewer-b.toml   two reviewers of two
 //                       organisations (the registry's 2-of-2 policy)
-//   DIR/admin.toml      the consortium admin (revokes algorithms)
+//   DIR/admin.toml      the consortium admin (revokes algorithms, manages studies;
+//                       the sandbox makes one study, "sandbox", of every node and
+//                       the researcher)
 //   DIR/sandbox.pids    the daemons' process ids, for stop
 #include <fcntl.h>
 #include <signal.h>
@@ -46,6 +48,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr absl::Duration kStartTimeout = absl::Seconds(30);
+constexpr char kSandboxStudy[] = "sandbox";
 constexpr absl::Duration kStopTimeout = absl::Seconds(10);
 
 // `min_sites = N` for the coordinator's and every node's [disclosure] when
@@ -242,6 +245,21 @@ absl::Status WaitForNodes(const std::string& client_toml, const std::vector<Node
       "not every node attached within ", absl::FormatDuration(kStartTimeout), "; see ", logs));
 }
 
+absl::Status CreateSandboxStudy(const std::string& admin_toml, const std::vector<NodeSpec>& nodes) {
+  SPOOR_ASSIGN_OR_RETURN(ClientConfig config, LoadClientConfig(admin_toml));
+  SPOOR_ASSIGN_OR_RETURN(std::unique_ptr<ResearchClient> admin, ResearchClient::Connect(config));
+  SPOOR_RETURN_IF_ERROR(admin->CreateStudy(kSandboxStudy).status());
+  v1::ChangeStudyRequest change;
+  change.set_study(kSandboxStudy);
+  change.set_researcher("researcher");
+  SPOOR_RETURN_IF_ERROR(admin->ChangeStudy(change).status());
+  for (const NodeSpec& node : nodes) {
+    change.set_organisation(node.name);  // a sandbox node's organisation is its name
+    SPOOR_RETURN_IF_ERROR(admin->ChangeStudy(change).status());
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status SandboxStart(const SandboxOptions& options) {
@@ -374,6 +392,11 @@ absl::Status SandboxStart(const SandboxOptions& options) {
     SPOOR_RETURN_IF_ERROR(WriteFileAtomically(
         absl::StrCat(dir, "/", person, ".toml"),
         absl::StrCat("coordinator = \"", address, "\"\n\n", TlsTable(pki, person))));
+  }
+  // One study, "sandbox", with every node's organisation and the researcher,
+  // so that research commands work without --study.
+  if (absl::Status study = CreateSandboxStudy(dir + "/admin.toml", nodes); !study.ok()) {
+    return fail(study);
   }
   absl::Status ready = WaitForNodes(client_toml, nodes, daemons, logs);
   if (!ready.ok()) return fail(ready);

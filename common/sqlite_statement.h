@@ -28,6 +28,17 @@ class SqliteStatement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// Column `column` of the current row as text ("" for NULL).
+inline std::string SqliteText(sqlite3_stmt* statement, int column) {
+  const unsigned char* text = sqlite3_column_text(statement, column);
+  return text != nullptr ? reinterpret_cast<const char*>(text) : "";
+}
+
+// Binds `text` (copied) to parameter `index` (1-based).
+inline void SqliteBind(sqlite3_stmt* statement, int index, const std::string& text) {
+  sqlite3_bind_text(statement, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+}
+
 // Runs `sql` (statements without results). INTERNAL "<context>: <SQLite's
 // message>" on failure.
 inline absl::Status SqliteExec(sqlite3* db, const char* sql, const std::string& context) {

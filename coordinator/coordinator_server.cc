@@ -30,7 +30,9 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   }
 
   std::unique_ptr<CoordinatorServer> server(new CoordinatorServer());
-  SPOOR_ASSIGN_OR_RETURN(server->audit_, AuditLog::Open(config.data_dir + "/audit.jsonl", clock));
+  // Signed with the coordinator's own key at checkpoints (spoor audit verify).
+  SPOOR_ASSIGN_OR_RETURN(server->audit_, AuditLog::Open(config.data_dir + "/audit.jsonl", clock,
+                                                        AuditSigner{tls.key_pem, tls.cert_pem}));
   SPOOR_ASSIGN_OR_RETURN(server->revoked_, RevocationList::Load(tls.ca_pem, config.tls.crl));
   server->access_ =
       std::make_unique<AccessControl>(*server->revoked_, *server->audit_, clock, config.rate_limit);
@@ -54,7 +56,10 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
                                                   server->registry_algorithms_.get());
   SPOOR_RETURN_IF_ERROR(server->manager_->Recover());
   server->node_link_ = std::make_unique<NodeLinkService>(*server->manager_, *server->access_);
-  server->research_ = std::make_unique<ResearchService>(*server->manager_, *server->access_);
+  SPOOR_ASSIGN_OR_RETURN(server->studies_,
+                         StudyStore::Open(config.data_dir + "/studies.db", clock));
+  server->research_ =
+      std::make_unique<ResearchService>(*server->manager_, *server->access_, *server->studies_);
   server->registry_ =
       std::make_unique<RegistryService>(*server->algorithm_store_, *server->access_);
 

@@ -20,6 +20,7 @@
 #include "coordinator/job_manager.h"
 #include "coordinator/job_store.h"
 #include "coordinator/registry_algorithms.h"
+#include "coordinator/study_store.h"
 #include "grpcpp/server.h"
 
 namespace spoor {
@@ -51,6 +52,7 @@ class CoordinatorServer {
   std::unique_ptr<RevocationList> revoked_;
   std::unique_ptr<AccessControl> access_;
   std::unique_ptr<JobStore> store_;
+  std::unique_ptr<StudyStore> studies_;
   std::unique_ptr<AlgorithmStore> algorithm_store_;
   std::unique_ptr<RegistryAlgorithms> registry_algorithms_;
   std::unique_ptr<JobManager> manager_;

@@ -9,6 +9,7 @@
 #include "algorithms/filter.h"
 #include "common/algorithm_reference.h"
 #include "common/log.h"
+#include "common/masked_aggregate.h"
 #include "common/status.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -54,8 +55,10 @@ std::string TooFewSites(size_t participants, int64_t min_sites, const v1::JobSpe
 
 }  // namespace
 
-std::string MakeTaskId(const std::string& job_id, int round, const std::string& node_id) {
-  return absl::StrCat(job_id, "/", round, "/", node_id);
+std::string MakeTaskId(const std::string& job_id, int round, const std::string& node_id,
+                       int attempt) {
+  if (attempt == 0) return absl::StrCat(job_id, "/", round, "/", node_id);
+  return absl::StrCat(job_id, "/", round, "a", attempt, "/", node_id);
 }
 
 JobManager::JobManager(const Clock& clock, JobStore& store, const AlgorithmRegistry& algorithms,
@@ -171,7 +174,8 @@ void JobManager::NodeHeartbeat(const std::string& node_id) {
 
 v1::Task JobManager::MakeTask(const ActiveJob& active, const std::string& node_id) const {
   v1::Task task;
-  task.set_task_id(MakeTaskId(active.job.job_id(), active.job.round(), node_id));
+  task.set_task_id(
+      MakeTaskId(active.job.job_id(), active.job.round(), node_id, active.job.attempt()));
   task.set_job_id(active.job.job_id());
   task.set_round(active.job.round());
   task.set_algorithm(active.job.spec().algorithm());
@@ -182,6 +186,18 @@ v1::Task JobManager::MakeTask(const ActiveJob& active, const std::string& node_i
   *task.mutable_round_state() = active.round_state;
   *task.mutable_requester() = active.job.requester();
   *task.mutable_participants() = active.job.participants();
+  task.set_study(active.job.spec().study());
+  if (active.job.spec().secure()) {
+    v1::SecureAggregation* secure = task.mutable_secure();
+    secure->set_fraction_bits(secagg::kDefaultFractionBits);
+    secure->set_attempt(active.job.attempt());
+    for (const std::string& participant : active.job.participants()) {
+      auto it = nodes_.find(participant);
+      // Keys come from the hellos; a participant is attached when its task
+      // goes out, or its task waits for its hello (and then has its key).
+      if (it != nodes_.end()) *secure->add_participants() = it->second.hello.secure_key();
+    }
+  }
   return task;
 }
 
@@ -245,6 +261,24 @@ absl::StatusOr<v1::Job> JobManager::Submit(const v1::Requester& requester,
       return absl::FailedPreconditionError(
           TooFewSites(participants.size(), options_.min_sites, spec));
     }
+    if (spec.secure()) {
+      if (!algorithm->secure_aggregation()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(spec.algorithm(),
+                         " does not run under --secure: its central step needs each node's own "
+                         "numbers; secure aggregation covers count and glm"));
+      }
+      if (participants.size() < 2) {
+        return absl::FailedPreconditionError(
+            "--secure needs at least two nodes: the sum of one node is its own numbers");
+      }
+      for (const std::string& id : participants) {
+        if (nodes_.at(id).hello.secure_key().public_key().empty()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "node ", id, " announced no key for secure aggregation; it cannot run --secure"));
+        }
+      }
+    }
 
     absl::Time now = clock_.Now();
     ActiveJob active = std::move(resolved);
@@ -272,8 +306,13 @@ absl::StatusOr<v1::Job> JobManager::Submit(const v1::Requester& requester,
 
 void JobManager::OnTaskResult(const std::string& node_id, const v1::TaskResult& result) {
   std::vector<std::string> parts = absl::StrSplit(result.task_id(), '/');
-  int round = 0;
-  if (parts.size() != 3 || parts[2] != node_id || !absl::SimpleAtoi(parts[1], &round)) {
+  int round = 0, attempt = 0;
+  std::vector<std::string> round_attempt =
+      parts.size() == 3 ? absl::StrSplit(parts[1], 'a') : std::vector<std::string>();
+  bool well_formed = parts.size() == 3 && parts[2] == node_id && !round_attempt.empty() &&
+                     round_attempt.size() <= 2 && absl::SimpleAtoi(round_attempt[0], &round) &&
+                     (round_attempt.size() == 1 || absl::SimpleAtoi(round_attempt[1], &attempt));
+  if (!well_formed) {
     LogWarning("node ", node_id, " answered a task id that is not its own; ignored");
     return;
   }
@@ -283,12 +322,22 @@ void JobManager::OnTaskResult(const std::string& node_id, const v1::TaskResult& 
     auto it = active_.find(parts[0]);
     if (it == active_.end()) return;  // finished or unknown: stale
     ActiveJob& active = it->second;
-    if (active.job.round() != round || active.results.contains(node_id)) return;
+    if (active.job.round() != round || active.job.attempt() != attempt ||
+        active.results.contains(node_id)) {
+      return;
+    }
     const auto& participants = active.job.participants();
     if (std::find(participants.begin(), participants.end(), node_id) == participants.end()) {
       return;
     }
-    if (!result.has_aggregate()) {
+    const bool secure = active.job.spec().secure();
+    if (secure && result.has_aggregate()) {
+      // Never keep, let alone use, a node's own numbers under --secure.
+      Finish(active, v1::JOB_STATE_FAILED,
+             absl::StrCat("node ", node_id,
+                          " answered a secure job with an unmasked aggregate; it was discarded"),
+             effects);
+    } else if (!(secure ? result.has_masked() : result.has_aggregate())) {
       Finish(active, v1::JOB_STATE_FAILED, TaskOutcomeReason(node_id, result), effects);
     } else {
       // Kept in memory only: the round's outcome is stored when it completes.
@@ -308,8 +357,27 @@ void JobManager::AdvanceIfComplete(ActiveJob& active, Effects& effects) {
   }
   std::vector<NodeAggregate> aggregates;
   aggregates.reserve(active.results.size());
-  for (const std::string& node_id : active.job.participants()) {
-    aggregates.push_back({node_id, active.results.at(node_id).aggregate()});
+  if (active.job.spec().secure()) {
+    // The total goes to the first participant and zeros to the others
+    // (Algorithm::secure_aggregation): only the total is ever unmasked.
+    std::vector<v1::MaskedAggregate> masked;
+    for (const std::string& node_id : active.job.participants()) {
+      masked.push_back(active.results.at(node_id).masked());
+    }
+    absl::StatusOr<v1::Aggregate> total =
+        secagg::SumMaskedAggregates(masked, secagg::kDefaultFractionBits);
+    if (!total.ok()) {
+      Finish(active, v1::JOB_STATE_FAILED, std::string(total.status().message()), effects);
+      return;
+    }
+    for (const std::string& node_id : active.job.participants()) {
+      aggregates.push_back(
+          {node_id, aggregates.empty() ? *total : active.results.at(node_id).masked().structure()});
+    }
+  } else {
+    for (const std::string& node_id : active.job.participants()) {
+      aggregates.push_back({node_id, active.results.at(node_id).aggregate()});
+    }
   }
   CentralRequest request{active.job.spec().parameters(), active.round_state, active.job.round(),
                          aggregates};
@@ -342,12 +410,7 @@ void JobManager::AdvanceIfComplete(ActiveJob& active, Effects& effects) {
   }
   active.job.set_round(active.job.round() + 1);
   active.round_state = std::move(step->next_round_state);
-  active.results.clear();
-  UpdateProgress(active);
-  Touch(active.job);
-  Save(active);
-  EmitProgress(active, effects);
-  Dispatch(active, effects);
+  StartRound(active, effects);
 }
 
 void JobManager::Finish(ActiveJob& active, v1::JobState state, const std::string& reason,
@@ -479,6 +542,41 @@ void JobManager::Unwatch(uint64_t watch_id) {
   watchers_.erase(watch_id);
 }
 
+void JobManager::StartRound(ActiveJob& active, Effects& effects) {
+  active.results.clear();
+  UpdateProgress(active);
+  Touch(active.job);
+  Save(active);
+  EmitProgress(active, effects);
+  Dispatch(active, effects);
+}
+
+void JobManager::RestartWithout(ActiveJob& active, const std::string& lost, Effects& effects) {
+  // The round's masked sums stay masked for ever: without the lost node's
+  // masks they are noise. Start again from round 1 with the others, under
+  // fresh masks (a new attempt).
+  std::vector<std::string> rest;
+  for (const std::string& node_id : active.job.participants()) {
+    if (node_id != lost) rest.push_back(node_id);
+  }
+  absl::StatusOr<v1::Parameters> begin = active.algorithm->Begin(active.job.spec().parameters());
+  if (static_cast<int64_t>(rest.size()) < std::max<int64_t>(options_.min_sites, 2) || !begin.ok()) {
+    Finish(active, v1::JOB_STATE_FAILED,
+           absl::StrCat("node ", lost, " dropped out of a secure job and too few nodes remain (",
+                        rest.size(), "); no partial sum was unmasked"),
+           effects);
+    return;
+  }
+  LogWarning("job ", active.job.job_id(), ": node ", lost,
+             " dropped out; secure aggregation restarts without it");
+  active.job.clear_participants();
+  for (const std::string& node_id : rest) active.job.add_participants(node_id);
+  active.job.set_attempt(active.job.attempt() + 1);
+  active.job.set_round(1);
+  active.round_state = *std::move(begin);
+  StartRound(active, effects);
+}
+
 void JobManager::Tick() {
   Effects effects;
   {
@@ -491,6 +589,10 @@ void JobManager::Tick() {
       for (const std::string& node_id : active.job.participants()) {
         const NodeEntry& entry = nodes_[node_id];
         if (entry.sink || now - entry.disconnected_since < options_.node_timeout) continue;
+        if (active.job.spec().secure()) {
+          RestartWithout(active, node_id, effects);
+          break;
+        }
         Finish(active, v1::JOB_STATE_FAILED,
                absl::StrCat("node ", node_id, " disconnected and did not come back within ",
                             absl::FormatDuration(options_.node_timeout),

@@ -164,9 +164,16 @@ class JobManager {
   // before taking the lock (the registry may be slow).
   absl::Status ResolveAlgorithm(ActiveJob& active) const;
   void Dispatch(ActiveJob& active, Effects& effects) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  v1::Task MakeTask(const ActiveJob& active, const std::string& node_id) const;
+  v1::Task MakeTask(const ActiveJob& active, const std::string& node_id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AdvanceIfComplete(ActiveJob& active, Effects& effects) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Finish(ActiveJob& active, v1::JobState state, const std::string& reason, Effects& effects)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Saves and announces the job's current round and sends its tasks.
+  void StartRound(ActiveJob& active, Effects& effects) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A secure job whose participant `lost` is gone: restarts from round 1
+  // with the others (fresh masks), or fails when too few remain.
+  void RestartWithout(ActiveJob& active, const std::string& lost, Effects& effects)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Save(const ActiveJob& active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Touch(v1::Job& job) const;
@@ -191,9 +198,11 @@ class JobManager {
   std::map<uint64_t, std::pair<std::string, Watcher>> watchers_ ABSL_GUARDED_BY(mu_);
 };
 
-// Task ids are "<job id>/<round>/<node id>": unique, and stable across a
+// Task ids are "<job id>/<round>/<node id>" ("<round>a<attempt>" once a
+// secure job restarted without a node): unique, and stable across a
 // coordinator restart, so a node recognises a re-sent task.
-std::string MakeTaskId(const std::string& job_id, int round, const std::string& node_id);
+std::string MakeTaskId(const std::string& job_id, int round, const std::string& node_id,
+                       int attempt = 0);
 
 }  // namespace spoor
 

@@ -6,9 +6,12 @@
 #include <random>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "algorithms/algorithm.h"
 #include "common/clock.h"
 #include "common/file_util.h"
+#include "common/masked_aggregate.h"
+#include "common/pki.h"
 #include "coordinator/coordinator_config.h"
 #include "coordinator/job_store.h"
 
@@ -386,6 +389,156 @@ TEST_CASE("watchers see progress and exactly one finished event", "[job_manager]
   REQUIRE(late.size() == 1);
   CHECK(late[0].has_finished());
   CHECK(absl::IsNotFound(f.manager->Watch("nope", [](const v1::JobEvent&) {}).status()));
+}
+
+}  // namespace
+}  // namespace spoor
+
+// --- Secure aggregation. ---
+
+namespace spoor {
+namespace {
+
+// A node with a real agreement key and certificate, able to answer secure
+// tasks as a real node does (common/masked_aggregate.h).
+struct SecureNode {
+  std::string id;
+  secagg::AgreementKey key;
+  v1::KeyAnnouncement announcement;
+  std::shared_ptr<RecordingSink> sink;
+  uint64_t session = 0;
+};
+
+const CertificateAndKey& TestCa() {
+  static const CertificateAndKey ca = *CreateCertificateAuthority(CaOptions());
+  return ca;
+}
+
+SecureNode AttachSecure(Fixture& f, const std::string& id) {
+  IssueOptions options;
+  options.identity = {id, absl::StrCat("Org ", id), Role::kNode};
+  CertificateAndKey cert = *IssueCertificate(TestCa(), options);
+  secagg::AgreementKey key = *secagg::AgreementKey::Generate();
+  v1::NodeHello hello = Hello(id);
+  v1::KeyAnnouncement* announcement = hello.mutable_secure_key();
+  announcement->set_node_id(id);
+  announcement->set_public_key(key.public_key());
+  announcement->set_signature(
+      *secagg::SignKeyAnnouncement(cert.private_key_pem, id, key.public_key()));
+  announcement->set_certificate_pem(cert.certificate_pem);
+  auto sink = std::make_shared<RecordingSink>();
+  uint64_t session = f.manager->AttachNode(absl::StrCat("Org ", id), hello, sink);
+  return {id, std::move(key), *announcement, sink, session};
+}
+
+v1::TaskResult MaskedAnswer(const SecureNode& node, const v1::Task& task, int64_t records) {
+  v1::Aggregate aggregate;
+  v1::Block* block = aggregate.add_blocks();
+  block->set_name("records");
+  block->set_record_count(records);
+  block->mutable_vector()->add_values(static_cast<double>(records));
+  v1::TaskResult result;
+  result.set_task_id(task.task_id());
+  *result.mutable_masked() =
+      *secagg::MaskAggregate(aggregate, node.key, node.id, task.secure(),
+                             {task.job_id(), task.round(), task.secure().attempt()},
+                             TestCa().certificate_pem, absl::Now());
+  return result;
+}
+
+TEST_CASE("a secure count adds the masked sums; no node's own count is seen", "[job_manager]") {
+  Fixture f;
+  std::vector<SecureNode> nodes;
+  for (const char* id : {"a", "b", "c"}) nodes.push_back(AttachSecure(f, id));
+  v1::JobSpec spec = f.Spec();
+  spec.set_secure(true);
+  absl::StatusOr<v1::Job> job = f.manager->Submit(f.requester, spec);
+  REQUIRE(job.ok());
+  int64_t records = 40;
+  for (SecureNode& node : nodes) {
+    std::vector<v1::Task> tasks = node.sink->TakeTasks();
+    REQUIRE(tasks.size() == 1);
+    REQUIRE(tasks[0].has_secure());
+    CHECK(tasks[0].secure().participants_size() == 3);
+    v1::TaskResult answer = MaskedAnswer(node, tasks[0], records);
+    CHECK(!answer.has_aggregate());
+    f.manager->OnTaskResult(node.id, answer);
+    records += 1;
+  }
+  absl::StatusOr<v1::Job> done = f.manager->GetJob(job->job_id());
+  REQUIRE(done.ok());
+  INFO(done->failure_reason());
+  REQUIRE(done->state() == v1::JOB_STATE_SUCCEEDED);
+  CHECK(done->result().count().records() == 40 + 41 + 42);
+}
+
+TEST_CASE("an unmasked answer to a secure job is discarded and fails the job", "[job_manager]") {
+  Fixture f;
+  std::vector<SecureNode> nodes;
+  for (const char* id : {"a", "b"}) nodes.push_back(AttachSecure(f, id));
+  v1::JobSpec spec = f.Spec();
+  spec.set_secure(true);
+  absl::StatusOr<v1::Job> job = f.manager->Submit(f.requester, spec);
+  REQUIRE(job.ok());
+  std::vector<v1::Task> tasks = nodes[0].sink->TakeTasks();
+  REQUIRE(tasks.size() == 1);
+  f.manager->OnTaskResult("a", Answer(tasks[0]));  // plain numbers: refused
+  absl::StatusOr<v1::Job> failed = f.manager->GetJob(job->job_id());
+  REQUIRE(failed.ok());
+  CHECK(failed->state() == v1::JOB_STATE_FAILED);
+  CHECK_THAT(failed->failure_reason(), Catch::Contains("unmasked aggregate"));
+}
+
+TEST_CASE("secure jobs need every node's key and an algorithm that only adds", "[job_manager]") {
+  Fixture f;
+  AttachSecure(f, "a");
+  f.Attach("b");  // announced no key
+  v1::JobSpec spec = f.Spec();
+  spec.set_secure(true);
+  absl::StatusOr<v1::Job> job = f.manager->Submit(f.requester, spec);
+  CHECK(job.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_THAT(std::string(job.status().message()), Catch::Contains("node b announced no key"));
+  spec.set_algorithm("summary");
+  job = f.manager->Submit(f.requester, spec);
+  CHECK(job.status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("a node that drops out of a secure job restarts it without it, under fresh masks",
+          "[job_manager]") {
+  Fixture f(MakeMemoryJobStore(), absl::Seconds(30), /*min_sites=*/2);
+  std::vector<SecureNode> nodes;
+  for (const char* id : {"a", "b", "c"}) nodes.push_back(AttachSecure(f, id));
+  v1::JobSpec spec = f.Spec();
+  spec.set_secure(true);
+  absl::StatusOr<v1::Job> job = f.manager->Submit(f.requester, spec);
+  REQUIRE(job.ok());
+  // a and b answer; c goes away.
+  for (int k = 0; k < 2; ++k) {
+    std::vector<v1::Task> tasks = nodes[k].sink->TakeTasks();
+    REQUIRE(tasks.size() == 1);
+    f.manager->OnTaskResult(nodes[k].id, MaskedAnswer(nodes[k], tasks[0], 10));
+  }
+  nodes[2].sink->TakeTasks();
+  f.manager->DetachNode("c", nodes[2].session);
+  f.clock.Advance(absl::Seconds(31));
+  f.manager->Tick();
+  absl::StatusOr<v1::Job> restarted = f.manager->GetJob(job->job_id());
+  REQUIRE(restarted.ok());
+  INFO(restarted->failure_reason());
+  REQUIRE(restarted->state() == v1::JOB_STATE_RUNNING);
+  CHECK(restarted->attempt() == 1);
+  CHECK(restarted->participants_size() == 2);
+  for (int k = 0; k < 2; ++k) {
+    std::vector<v1::Task> tasks = nodes[k].sink->TakeTasks();
+    REQUIRE(tasks.size() == 1);
+    CHECK(tasks[0].secure().attempt() == 1);
+    CHECK_THAT(tasks[0].task_id(), Catch::EndsWith("/1a1/" + nodes[k].id));
+    f.manager->OnTaskResult(nodes[k].id, MaskedAnswer(nodes[k], tasks[0], 10));
+  }
+  absl::StatusOr<v1::Job> done = f.manager->GetJob(job->job_id());
+  REQUIRE(done.ok());
+  CHECK(done->state() == v1::JOB_STATE_SUCCEEDED);
+  CHECK(done->result().count().records() == 20);
 }
 
 }  // namespace

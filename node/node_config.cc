@@ -136,9 +136,9 @@ absl::StatusOr<OmopView> ReadOmop(const ConfigTable& table, SqlDialect dialect) 
 }
 
 absl::StatusOr<DatasetConfig> ReadDataset(const ConfigTable& table, const std::string& path) {
-  SPOOR_RETURN_IF_ERROR(
-      table.CheckKnownKeys({"name", "source", "path", "connection", "table", "query", "omop",
-                            "refresh_seconds", "timeout_seconds", "metadata", "variables"}));
+  SPOOR_RETURN_IF_ERROR(table.CheckKnownKeys({"name", "source", "path", "connection", "table",
+                                              "query", "omop", "refresh_seconds", "timeout_seconds",
+                                              "metadata", "variables", "privacy_budget"}));
   DatasetConfig dataset;
   SPOOR_ASSIGN_OR_RETURN(dataset.name, table.RequiredString("name"));
   SPOOR_ASSIGN_OR_RETURN(std::string source, table.OptionalString("source", "csv"));
@@ -201,7 +201,97 @@ absl::StatusOr<DatasetConfig> ReadDataset(const ConfigTable& table, const std::s
   SPOOR_ASSIGN_OR_RETURN(ConfigTable metadata, table.Table("metadata"));
   SPOOR_ASSIGN_OR_RETURN(dataset.metadata, ReadMetadata(metadata));
   SPOOR_ASSIGN_OR_RETURN(dataset.variables, ReadMappings(table));
+  if (table.Has("privacy_budget")) {
+    SPOOR_ASSIGN_OR_RETURN(double budget, table.OptionalDouble("privacy_budget", 0));
+    if (budget < 0) {
+      return KeyError(table, "privacy_budget",
+                      absl::StrCat("key 'privacy_budget' must be a number >= 0 (the dataset's "
+                                   "epsilon limit; 0 releases nothing noised), found ",
+                                   budget));
+    }
+    dataset.privacy_budget = budget;
+  }
   return dataset;
+}
+
+// [policy]: three lists of names, each empty (any) by default.
+absl::StatusOr<NodePolicy> ReadNodePolicy(const ConfigTable& table) {
+  SPOOR_RETURN_IF_ERROR(table.CheckKnownKeys({"studies", "researchers", "algorithms"}));
+  NodePolicy policy;
+  SPOOR_ASSIGN_OR_RETURN(policy.studies, table.OptionalStringList("studies"));
+  SPOOR_ASSIGN_OR_RETURN(policy.researchers, table.OptionalStringList("researchers"));
+  SPOOR_ASSIGN_OR_RETURN(policy.algorithms, table.OptionalStringList("algorithms"));
+  for (const auto& [key, list] :
+       {std::pair{"studies", &policy.studies}, std::pair{"researchers", &policy.researchers},
+        std::pair{"algorithms", &policy.algorithms}}) {
+    for (const std::string& name : *list) {
+      // An empty name would match a task that names nothing (no study).
+      if (name.empty()) {
+        return KeyError(table, key,
+                        absl::StrCat("key 'policy.", key, "' holds an empty name; remove it"));
+      }
+    }
+  }
+  return policy;
+}
+
+// [privacy]: the differencing guard (on by default) and differential
+// privacy (off unless a mechanism is named). Settings that only matter with
+// a mechanism are refused without one, so that an operator who believes DP
+// is on is told it is not.
+absl::StatusOr<PrivacyConfig> ReadPrivacyConfig(const ConfigTable& table) {
+  SPOOR_RETURN_IF_ERROR(table.CheckKnownKeys(
+      {"differencing_guard", "require_secure", "mechanism", "epsilon", "delta", "budget"}));
+  const PrivacyConfig defaults;
+  PrivacyConfig privacy;
+  SPOOR_ASSIGN_OR_RETURN(privacy.differencing_guard,
+                         table.OptionalBool("differencing_guard", defaults.differencing_guard));
+  SPOOR_ASSIGN_OR_RETURN(privacy.require_secure,
+                         table.OptionalBool("require_secure", defaults.require_secure));
+  if (table.Has("mechanism")) {
+    SPOOR_ASSIGN_OR_RETURN(std::string name, table.RequiredString("mechanism"));
+    absl::StatusOr<DpMechanism> mechanism = ParseDpMechanism(name);
+    if (!mechanism.ok()) {
+      return KeyError(table, "mechanism", std::string(mechanism.status().message()));
+    }
+    privacy.mechanism = *mechanism;
+  } else {
+    for (const char* key : {"epsilon", "delta", "budget"}) {
+      if (table.Has(key)) {
+        return KeyError(table, key,
+                        absl::StrCat("key 'privacy.", key,
+                                     "' has no effect without privacy.mechanism; set mechanism "
+                                     "= \"laplace\" or \"gaussian\" to turn differential "
+                                     "privacy on"));
+      }
+    }
+    return privacy;
+  }
+  SPOOR_ASSIGN_OR_RETURN(privacy.epsilon, table.OptionalDouble("epsilon", defaults.epsilon));
+  SPOOR_ASSIGN_OR_RETURN(privacy.delta, table.OptionalDouble("delta", defaults.delta));
+  SPOOR_ASSIGN_OR_RETURN(privacy.budget, table.OptionalDouble("budget", defaults.budget));
+  const bool gaussian = privacy.mechanism == DpMechanism::kGaussian;
+  if (!(privacy.epsilon > 0) || (gaussian && !(privacy.epsilon < 1))) {
+    return KeyError(table, "epsilon",
+                    absl::StrCat("key 'privacy.epsilon' must be a number greater than 0",
+                                 gaussian ? " and below 1 with mechanism = \"gaussian\" (the "
+                                            "Gaussian mechanism's bound holds only there)"
+                                          : "",
+                                 ", found ", privacy.epsilon));
+  }
+  if (!(privacy.delta > 0 && privacy.delta < 1)) {
+    return KeyError(table, "delta",
+                    absl::StrCat("key 'privacy.delta' must be a number between 0 and 1 "
+                                 "(exclusive), found ",
+                                 privacy.delta));
+  }
+  if (!(privacy.budget >= 0)) {
+    return KeyError(table, "budget",
+                    absl::StrCat("key 'privacy.budget' must be a number >= 0 (each dataset's "
+                                 "epsilon limit), found ",
+                                 privacy.budget));
+  }
+  return privacy;
 }
 absl::StatusOr<ContainerPolicy> ReadContainerPolicy(const ConfigTable& table,
                                                     const std::string& path,
@@ -241,8 +331,8 @@ absl::StatusOr<ContainerPolicy> ReadContainerPolicy(const ConfigTable& table,
 
 absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
   SPOOR_ASSIGN_OR_RETURN(ConfigTable root, LoadConfig(path));
-  SPOOR_RETURN_IF_ERROR(root.CheckKnownKeys(
-      {"name", "coordinator", "data_dir", "tls", "disclosure", "datasets", "containers"}));
+  SPOOR_RETURN_IF_ERROR(root.CheckKnownKeys({"name", "coordinator", "data_dir", "tls", "disclosure",
+                                             "datasets", "containers", "policy", "privacy"}));
   NodeConfig config;
   SPOOR_ASSIGN_OR_RETURN(config.name, root.RequiredString("name"));
   SPOOR_ASSIGN_OR_RETURN(config.coordinator, root.RequiredString("coordinator"));
@@ -256,6 +346,12 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
   SPOOR_ASSIGN_OR_RETURN(ConfigTable containers, root.Table("containers"));
   SPOOR_ASSIGN_OR_RETURN(config.containers, ReadContainerPolicy(containers, path, config.data_dir));
 
+  SPOOR_ASSIGN_OR_RETURN(ConfigTable policy, root.Table("policy"));
+  SPOOR_ASSIGN_OR_RETURN(config.policy, ReadNodePolicy(policy));
+
+  SPOOR_ASSIGN_OR_RETURN(ConfigTable privacy, root.Table("privacy"));
+  SPOOR_ASSIGN_OR_RETURN(config.privacy, ReadPrivacyConfig(privacy));
+
   SPOOR_ASSIGN_OR_RETURN(std::vector<ConfigTable> datasets, root.TableArray("datasets"));
   if (datasets.empty()) {
     return absl::InvalidArgumentError(
@@ -264,6 +360,11 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
   absl::flat_hash_set<std::string> names;
   for (const ConfigTable& table : datasets) {
     SPOOR_ASSIGN_OR_RETURN(DatasetConfig dataset, ReadDataset(table, path));
+    if (dataset.privacy_budget.has_value() && !config.privacy.mechanism.has_value()) {
+      return KeyError(table, "privacy_budget",
+                      "key 'privacy_budget' has no effect without [privacy] mechanism; set "
+                      "mechanism = \"laplace\" or \"gaussian\" to turn differential privacy on");
+    }
     if (!names.insert(dataset.name).second) {
       return absl::InvalidArgumentError(
           absl::StrCat(table.file(), ":", table.LineOf("name"), ": dataset '", dataset.name,

@@ -13,6 +13,7 @@
 #include "algorithms/harmonise.h"
 #include "common/runc_sandbox.h"
 #include "common/tls.h"
+#include "node/differential_privacy.h"
 #include "node/omop.h"
 
 namespace spoor {
@@ -41,6 +42,9 @@ struct DatasetConfig {
   absl::Duration timeout = absl::Minutes(10);
   DatasetMetadata metadata;                // [datasets.metadata]
   std::vector<VariableMapping> variables;  // [[datasets.variables]]: harmonisation
+  // privacy_budget: this dataset's epsilon limit under differential privacy
+  // (>= 0); absent: PrivacyConfig::budget. Only with [privacy] mechanism.
+  std::optional<double> privacy_budget;
 };
 
 // A CSV dataset with nothing else configured (tests, benchmarks, sandbox).
@@ -69,6 +73,34 @@ struct ContainerPolicy {
                          // timeout_seconds, max_file_mb, max_log_kb
 };
 
+// [policy]: the studies, researchers and algorithms this node takes tasks
+// for, checked before anything else (rule node_policy). An empty list admits
+// any; the default admits everything. Names are matched exactly.
+struct NodePolicy {
+  std::vector<std::string> studies = {};      // Task.study
+  std::vector<std::string> researchers = {};  // Task.requester.name
+  // A built-in algorithm's name, a container algorithm's NAME (any
+  // version) or NAME@VERSION, or its manifest digest sha256:...
+  std::vector<std::string> algorithms = {};
+};
+
+// [privacy]: the differencing guard (node/release_history.h) and
+// differential privacy (node/differential_privacy.h, node/privacy_budget.h).
+struct PrivacyConfig {
+  bool differencing_guard = true;
+  // Refuse (rule secure_required) every task not under secure aggregation.
+  bool require_secure = false;
+  // Absent: no noise, no budget. Present: every release is noised with
+  // (epsilon, delta) and spends its epsilon from its dataset's budget.
+  std::optional<DpMechanism> mechanism;
+  double epsilon = 1.0;  // per release; > 0, and < 1 with kGaussian
+  double delta = 1e-6;   // per release, kGaussian only; in (0, 1)
+  double budget = 10.0;  // per dataset, unless DatasetConfig::privacy_budget; >= 0
+
+  // The settings for AddNoise; meaningful only with a mechanism.
+  DpSettings dp() const { return {mechanism.value_or(DpMechanism::kLaplace), epsilon, delta}; }
+};
+
 struct NodeConfig {
   std::string name;         // must equal the node certificate's CN
   std::string coordinator;  // host:port
@@ -77,13 +109,17 @@ struct NodeConfig {
   DisclosureRules disclosure;  // [disclosure]; absent keys keep their defaults
   std::vector<DatasetConfig> datasets;
   ContainerPolicy containers;  // [containers]
+  NodePolicy policy;           // [policy]
+  PrivacyConfig privacy;       // [privacy]
 };
 
 // INVALID_ARGUMENT with file:line for a malformed file (unknown keys, wrong
 // types, out-of-range values such as a negative limit or a
 // disclosure.max_parameter_fraction above 1, duplicate dataset names, no
 // datasets, a dataset without its source's keys, a bad harmonisation
-// mapping or OMOP view).
+// mapping or OMOP view, a [privacy] mechanism other than laplace or
+// gaussian, an epsilon, delta or budget out of range, or epsilon, delta,
+// budget or a dataset's privacy_budget without a mechanism).
 absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path);
 
 }  // namespace spoor

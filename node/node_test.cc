@@ -290,5 +290,98 @@ TEST_CASE("bad disclosure values name the file, the line and the key", "[node][c
   }
 }
 
+// A node.toml with `tables` (e.g. a [privacy] table) after the [tls] table,
+// starting at line 8, and one dataset whose table holds `dataset_keys`.
+std::string NodeTomlWith(const std::string& tables, const std::string& dataset_keys = "") {
+  return "name = \"a\"\ncoordinator = \"x:1\"\ndata_dir = \"d\"\n"
+         "[tls]\nca = \"ca\"\ncert = \"c\"\nkey = \"k\"\n" +
+         tables + "[[datasets]]\nname = \"cohort\"\npath = \"c.csv\"\n" + dataset_keys;
+}
+
+TEST_CASE("node config reads [policy] and [privacy], off by default but the guard",
+          "[node][config]") {
+  TempDir dir;
+  std::string path = dir.path + "/node.toml";
+  REQUIRE(WriteFileAtomically(path, NodeTomlWith("")).ok());
+  absl::StatusOr<NodeConfig> config = LoadNodeConfig(path);
+  REQUIRE(config.ok());
+  CHECK(config->policy.studies.empty());
+  CHECK(config->policy.researchers.empty());
+  CHECK(config->policy.algorithms.empty());
+  CHECK(config->privacy.differencing_guard);
+  CHECK_FALSE(config->privacy.mechanism.has_value());
+  CHECK_FALSE(config->datasets[0].privacy_budget.has_value());
+
+  REQUIRE(WriteFileAtomically(
+              path, NodeTomlWith("[policy]\nstudies = [\"diabetes-2026\"]\n"
+                                 "researchers = [\"alice\", \"bob\"]\n"
+                                 "algorithms = [\"summary\", \"colmean@1.0.0\"]\n"
+                                 "[privacy]\ndifferencing_guard = false\nmechanism = \"gaussian\"\n"
+                                 "epsilon = 0.5\ndelta = 1e-7\nbudget = 4\n",
+                                 "privacy_budget = 2.5\n"))
+              .ok());
+  config = LoadNodeConfig(path);
+  REQUIRE(config.ok());
+  CHECK(config->policy.studies == std::vector<std::string>{"diabetes-2026"});
+  CHECK(config->policy.researchers == std::vector<std::string>{"alice", "bob"});
+  CHECK(config->policy.algorithms == std::vector<std::string>{"summary", "colmean@1.0.0"});
+  CHECK_FALSE(config->privacy.differencing_guard);
+  CHECK(config->privacy.mechanism == DpMechanism::kGaussian);
+  CHECK(config->privacy.epsilon == 0.5);
+  CHECK(config->privacy.delta == 1e-7);
+  CHECK(config->privacy.budget == 4.0);
+  CHECK(config->datasets[0].privacy_budget == 2.5);
+  CHECK(config->privacy.dp().mechanism == DpMechanism::kGaussian);
+  CHECK(config->privacy.dp().epsilon == 0.5);
+
+  REQUIRE(WriteFileAtomically(path, NodeTomlWith("[privacy]\nmechanism = \"laplace\"\n")).ok());
+  config = LoadNodeConfig(path);
+  REQUIRE(config.ok());
+  CHECK(config->privacy.mechanism == DpMechanism::kLaplace);
+  CHECK(config->privacy.epsilon == 1.0);
+  CHECK(config->privacy.delta == 1e-6);
+  CHECK(config->privacy.budget == 10.0);
+}
+
+TEST_CASE("bad [policy] and [privacy] values name the file, the line and the key",
+          "[node][config]") {
+  TempDir dir;
+  std::string path = dir.path + "/node.toml";
+  struct Case {
+    std::string tables;
+    std::string dataset_keys;
+    std::string line;
+    std::string says;
+  };
+  std::vector<Case> cases = {
+      {"[policy]\nstudies = \"diabetes\"\n", "", "node.toml:9:", "policy.studies"},
+      {"[policy]\nresearcher = [\"alice\"]\n", "", "node.toml:9:", "researcher"},
+      {"[policy]\nalgorithms = [\"\"]\n", "", "node.toml:9:", "empty name"},
+      {"[privacy]\nmechanism = \"laplacian\"\n", "", "node.toml:9:", "laplace"},
+      {"[privacy]\nepsilon = 0.5\n", "", "node.toml:9:", "without privacy.mechanism"},
+      {"[privacy]\nbudget = 5\n", "", "node.toml:9:", "without privacy.mechanism"},
+      {"[privacy]\nmechanism = \"gaussian\"\n", "", "node.toml:8:", "below 1"},
+      {"[privacy]\nmechanism = \"laplace\"\nepsilon = 0\n", "", "node.toml:10:", "privacy.epsilon"},
+      {"[privacy]\nmechanism = \"laplace\"\nepsilon = -1\n", "",
+       "node.toml:10:", "privacy.epsilon"},
+      {"[privacy]\nmechanism = \"gaussian\"\nepsilon = 0.5\ndelta = 1\n", "",
+       "node.toml:11:", "privacy.delta"},
+      {"[privacy]\nmechanism = \"laplace\"\nbudget = -2\n", "", "node.toml:10:", "privacy.budget"},
+      {"[privacy]\ndifferencing_guard = \"yes\"\n", "", "node.toml:9:", "differencing_guard"},
+      {"", "privacy_budget = 2\n", "node.toml:11:", "without [privacy] mechanism"},
+      {"[privacy]\nmechanism = \"laplace\"\n", "privacy_budget = -1\n",
+       "node.toml:13:", "privacy_budget"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.tables << c.dataset_keys);
+    REQUIRE(WriteFileAtomically(path, NodeTomlWith(c.tables, c.dataset_keys)).ok());
+    absl::StatusOr<NodeConfig> config = LoadNodeConfig(path);
+    REQUIRE(absl::IsInvalidArgument(config.status()));
+    std::string message(config.status().message());
+    CHECK_THAT(message, Catch::Contains(c.line));
+    CHECK_THAT(message, Catch::Contains(c.says));
+  }
+}
+
 }  // namespace
 }  // namespace spoor

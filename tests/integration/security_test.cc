@@ -139,5 +139,98 @@ TEST_CASE("a node certificate used as a researcher is refused and audited", "[se
   CHECK(records.back()["role"] == "node");
 }
 
+TEST_CASE("a secure GLM equals the plain one, and equals R, while the coordinator sees sums only",
+          "[security]") {
+  std::ifstream in(ReferenceFile("glm_expected.json"));
+  REQUIRE(in.good());
+  const nlohmann::json models = nlohmann::json::parse(in);
+  Scratch dir;
+  StartReferenceSites(dir, "glm");
+  for (size_t index : {size_t{0}, size_t{2}}) {  // gaussian with a factor; logistic
+    const nlohmann::json& want = models[index];
+    std::vector<std::string> glm = {"glm",
+                                    "--dataset",
+                                    "cohort",
+                                    "--formula",
+                                    want["formula"].get<std::string>(),
+                                    "--family",
+                                    want["family"].get<std::string>(),
+                                    "--json"};
+    RunResult plain = RunSpoor(ClientArgs(dir, glm));
+    glm.insert(glm.begin(), "--secure");
+    RunResult secure = RunSpoor(ClientArgs(dir, glm));
+    INFO(want["formula"].get<std::string>() << "\n" << plain.err << secure.err);
+    REQUIRE(plain.exit_code == 0);
+    REQUIRE(secure.exit_code == 0);
+    const nlohmann::json p = plain.Json(), s = secure.Json();
+    REQUIRE(s["coefficients"].size() == want["coefficients"].size());
+    for (size_t i = 0; i < s["coefficients"].size(); ++i) {
+      CHECK(RelativeDifference(s["coefficients"][i]["estimate"],
+                               p["coefficients"][i]["estimate"]) <= 1e-9);
+      CHECK(RelativeDifference(s["coefficients"][i]["std_error"],
+                               p["coefficients"][i]["std_error"]) <= 1e-9);
+      CHECK(RelativeDifference(s["coefficients"][i]["estimate"],
+                               want["coefficients"][i]["estimate"]) <= 1e-8);
+    }
+    CHECK(RelativeDifference(s["deviance"], want["deviance"]) <= 1e-9);
+    CHECK(s["n"] == want["n"]);
+  }
+  // What each node released under --secure: masked numbers, audited as such.
+  for (const char* site : {"site-1", "site-2", "site-3"}) {
+    std::string audit = dir / (std::string("nodes/") + site + "/audit.jsonl");
+    bool masked = false;
+    for (const nlohmann::json& record : Records(audit, "task_released")) {
+      masked = masked || record.value("secure", false);
+    }
+    CHECK(masked);
+    CHECK(VerifyAuditLog(audit).ok());
+  }
+  // An analysis whose central step needs each node's numbers refuses --secure.
+  RunResult summary =
+      RunSpoor(ClientArgs(dir, {"--secure", "summary", "--dataset", "cohort", "--vars", "age"}));
+  CHECK(summary.exit_code != 0);
+  CHECK_THAT(summary.err, Contains("does not run under --secure"));
+}
+
+TEST_CASE("a researcher outside the study is refused and audited", "[security]") {
+  Scratch dir;
+  StartReferenceSites(dir, "summary");
+  // The admin creates a second study without the researcher.
+  const std::vector<std::string> admin = {"--config", dir / "admin.toml"};
+  auto as_admin = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), admin.begin(), admin.end());
+    return RunSpoor(args);
+  };
+  REQUIRE(as_admin({"study", "create", "closed"}).exit_code == 0);
+  REQUIRE(
+      as_admin({"study", "add", "closed", "--org", "site-1", "--org", "site-2", "--org", "site-3"})
+          .exit_code == 0);
+  RunResult refused = RunSpoor(
+      ClientArgs(dir, {"--study", "closed", "summary", "--dataset", "cohort", "--vars", "age"}));
+  CHECK(refused.exit_code != 0);
+  CHECK_THAT(refused.err, Contains("is not a researcher of study 'closed'"));
+  std::vector<nlohmann::json> records = Records(CoordinatorAudit(dir), "call_refused");
+  REQUIRE(!records.empty());
+  CHECK(records.back()["who"] == "researcher");
+  CHECK(records.back()["action"] == "submit a job");
+
+  // A researcher may not manage studies; listing shows only their own.
+  RunResult create = RunSpoor(ClientArgs(dir, {"study", "create", "mine"}));
+  CHECK(create.exit_code != 0);
+  CHECK_THAT(create.err, Contains("only consortium admins"));
+  RunResult list = RunSpoor(ClientArgs(dir, {"study", "list", "--json"}));
+  REQUIRE(list.exit_code == 0);
+  CHECK(list.Json()["studies"].size() == 1);
+  CHECK(list.Json()["studies"][0]["name"] == "sandbox");
+
+  // Removed from the study, the researcher can no longer run jobs there.
+  REQUIRE(as_admin({"study", "remove", "sandbox", "--researcher", "researcher"}).exit_code == 0);
+  RunResult removed =
+      RunSpoor(ClientArgs(dir, {"summary", "--dataset", "cohort", "--vars", "age"}));
+  CHECK(removed.exit_code != 0);
+  CHECK_THAT(removed.err, Contains("belongs to no study"));
+  CHECK(VerifyAuditLog(CoordinatorAudit(dir)).ok());
+}
+
 }  // namespace
 }  // namespace spoor::testing
