@@ -90,6 +90,23 @@ TEST_CASE("the executor answers a repeated task id from memory, once audited", "
   CHECK(e.audit->size() == 1);
 }
 
+TEST_CASE("a replayed task id with another request is refused and audited", "[node][security]") {
+  TempDir dir;
+  Executor e(dir, 20);
+  REQUIRE(e.executor->Execute(SummaryTask("j1/1/a")).has_aggregate());
+  // The same task id, now asking for another variable (or another requester):
+  // not run, not answered from memory.
+  v1::Task altered = SummaryTask("j1/1/a");
+  SetTextList(*altered.mutable_parameters(), "vars", {"bmi"});
+  v1::TaskResult replayed = e.executor->Execute(altered);
+  REQUIRE(replayed.has_refusal());
+  CHECK(replayed.refusal().rule() == "replay");
+  CHECK(e.audit->size() == 2);
+  std::string log = *ReadFile(dir.path + "/audit.jsonl");
+  CHECK_THAT(log, Catch::Contains("\"rule\":\"replay\""));
+  CHECK(VerifyAuditLog(dir.path + "/audit.jsonl").ok());
+}
+
 TEST_CASE("the gate's refusal goes back with the rule and is audited", "[node]") {
   TempDir dir;
   Executor e(dir, 5);

@@ -6,12 +6,26 @@
 #include "common/algorithm_reference.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "node/release_policy.h"
 
 namespace spoor {
 namespace {
 
 constexpr size_t kRememberedResults = 1024;
+
+// SHA-256 of the task's deterministic serialization.
+std::string Fingerprint(const v1::Task& task) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    task.SerializeToCodedStream(&out);
+  }
+  return Sha256Hex(bytes);
+}
 constexpr size_t kRememberedFilters = 4;
 
 const char* PayloadName(const v1::Block& block) {
@@ -98,14 +112,33 @@ TaskExecutor::TaskExecutor(const AlgorithmRegistry& algorithms, DatasetCache& da
       noise_(protections_.noise != nullptr ? protections_.noise : own_noise_.get()) {}
 
 v1::TaskResult TaskExecutor::Execute(const v1::Task& task) {
+  const std::string fingerprint = Fingerprint(task);
   {
     absl::MutexLock lock(&mu_);
     auto it = results_.find(task.task_id());
-    if (it != results_.end()) return it->second;
+    if (it != results_.end() && it->second.fingerprint == fingerprint) return it->second.result;
+    if (it != results_.end()) {
+      // Not run, not answered from memory: refused, on record.
+      GateRefusal refusal{"replay", absl::StrCat("task ", task.task_id(),
+                                                 " was already answered for a different request; a "
+                                                 "replayed or altered task is refused")};
+      nlohmann::json fields = TaskFields(task);
+      fields["rule"] = refusal.rule;
+      fields["message"] = refusal.message;
+      if (absl::Status audited = audit_.Append("task_refused", fields); !audited.ok()) {
+        LogError("audit log: ", audited.message());
+      }
+      LogWarning("task ", task.task_id(), " refused by rule replay");
+      v1::TaskResult result;
+      result.set_task_id(task.task_id());
+      result.mutable_refusal()->set_rule(refusal.rule);
+      result.mutable_refusal()->set_message(refusal.message);
+      return result;
+    }
   }
   v1::TaskResult result = Run(task);
   absl::MutexLock lock(&mu_);
-  if (results_.emplace(task.task_id(), result).second) {
+  if (results_.emplace(task.task_id(), Remembered{fingerprint, result}).second) {
     order_.push_back(task.task_id());
     if (order_.size() > kRememberedResults) {
       results_.erase(order_.front());

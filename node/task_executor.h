@@ -128,8 +128,14 @@ class TaskExecutor {
   NoiseSource* const noise_;  // null when DP is off
 
   absl::Mutex mu_;
-  // The most recent results by task id, bounded (kRememberedResults).
-  absl::flat_hash_map<std::string, v1::TaskResult> results_ ABSL_GUARDED_BY(mu_);
+  // The most recent results by task id, bounded (kRememberedResults), with
+  // the SHA-256 of the task they answered: the same id for another request
+  // is a replayed or altered task.
+  struct Remembered {
+    std::string fingerprint;
+    v1::TaskResult result;
+  };
+  absl::flat_hash_map<std::string, Remembered> results_ ABSL_GUARDED_BY(mu_);
   std::deque<std::string> order_ ABSL_GUARDED_BY(mu_);
 
   // The most recently filtered frames (kRememberedFilters), newest first: an

@@ -3,6 +3,7 @@
 // attack is refused with a clear error and leaves an audit record.
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
@@ -11,7 +12,11 @@
 
 #include "common/audit_log.h"
 #include "common/file_util.h"
+#include "common/pki.h"
+#include "common/tls.h"
+#include "grpcpp/create_channel.h"
 #include "nlohmann/json.hpp"
+#include "spoor/v1/research.grpc.pb.h"
 #include "tests/integration/harness.h"
 
 namespace spoor::testing {
@@ -230,6 +235,82 @@ TEST_CASE("a researcher outside the study is refused and audited", "[security]")
   CHECK(removed.exit_code != 0);
   CHECK_THAT(removed.err, Contains("belongs to no study"));
   CHECK(VerifyAuditLog(CoordinatorAudit(dir)).ok());
+}
+
+TEST_CASE("an expired certificate is refused with a clear error", "[security]") {
+  Scratch dir;
+  StartReferenceSites(dir, "summary");
+  // A researcher certificate from the consortium CA whose validity ended
+  // yesterday.
+  CertificateAndKey ca{*ReadFile(dir / "pki/ca.crt"), *ReadFile(dir / "pki/ca.key")};
+  IssueOptions options;
+  options.identity = {"late", "Sandbox University", Role::kResearcher};
+  options.not_before = absl::Now() - absl::Hours(48);
+  options.validity = absl::Hours(24);
+  absl::StatusOr<CertificateAndKey> expired = IssueCertificate(ca, options);
+  REQUIRE(expired.ok());
+  REQUIRE(WriteFileAtomically(dir / "late.crt", expired->certificate_pem).ok());
+  REQUIRE(WriteFileAtomically(dir / "late.key", expired->private_key_pem, 0600).ok());
+  std::string toml = "coordinator = \"" + Address(dir) + "\"\n[tls]\nca = \"" + dir / "pki/ca.crt" +
+                     "\"\ncert = \"" + dir / "late.crt" + "\"\nkey = \"" + dir / "late.key" +
+                     "\"\n";
+  REQUIRE(WriteFileAtomically(dir / "late.toml", toml).ok());
+  // The CLI says so before dialling...
+  RunResult refused = RunSpoor({"--config", dir / "late.toml", "nodes"});
+  CHECK(refused.exit_code != 0);
+  CHECK_THAT(refused.err, Contains("expired"));
+  // ...and the coordinator refuses it at the TLS handshake, before any call
+  // (so the refusal is in the coordinator's log, not its audit log), while
+  // the same client with a current certificate gets through.
+  auto list_nodes = [&](const std::string& cert, const std::string& key) {
+    TlsMaterial tls;  // built by hand: LoadTlsMaterial would refuse it here
+    tls.ca_pem = *ReadFile(dir / "pki/ca.crt");
+    tls.cert_pem = *ReadFile(cert);
+    tls.key_pem = *ReadFile(key);
+    auto stub =
+        v1::Research::NewStub(grpc::CreateChannel(Address(dir), MakeChannelCredentials(tls)));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::ListNodesResponse response;
+    return stub->ListNodes(&context, v1::ListNodesRequest(), &response).error_code();
+  };
+  CHECK(list_nodes(dir / "pki/researcher.crt", dir / "pki/researcher.key") == grpc::StatusCode::OK);
+  CHECK(list_nodes(dir / "late.crt", dir / "late.key") == grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_CASE("spoor audit verify proves both logs and names an edited record", "[security]") {
+  Scratch dir;
+  StartReferenceSites(dir, "summary");
+  REQUIRE(
+      RunSpoor(ClientArgs(dir, {"summary", "--dataset", "cohort", "--vars", "bmi"})).exit_code ==
+      0);
+  // Stop the daemons: they seal their logs with a signed checkpoint.
+  REQUIRE(RunSpoor({"sandbox", "stop", "--dir", dir.path()}).exit_code == 0);
+  const std::string node_log = dir / "nodes/site-1/audit.jsonl";
+  for (const std::string& log : {node_log, CoordinatorAudit(dir)}) {
+    RunResult verified =
+        RunSpoor({"audit", "verify", "--log", log, "--ca", dir / "pki/ca.crt", "--json"});
+    INFO(verified.out << verified.err);
+    REQUIRE(verified.exit_code == 0);
+    CHECK(verified.Json()["ok"] == true);
+    CHECK(verified.Json()["checkpoints"].get<int>() >= 1);
+  }
+  RunResult dossier = RunSpoor({"audit", "export", "--log", node_log, "--ca", dir / "pki/ca.crt"});
+  REQUIRE(dossier.exit_code == 0);
+  CHECK_THAT(dossier.out, Contains("researcher") && Contains("cohort") && Contains("SHA-256"));
+
+  // A data steward's "small correction" to the first release.
+  std::string text = *ReadFile(node_log);
+  size_t at = text.find("\"requester\":\"researcher\"");
+  REQUIRE(at != std::string::npos);
+  text.replace(at, std::string("\"requester\":\"researcher\"").size(),
+               "\"requester\":\"somebody\"");
+  REQUIRE(WriteFileAtomically(node_log, text).ok());
+  size_t record = 1 + std::count(text.begin(), text.begin() + static_cast<long>(at), '\n');
+  RunResult broken = RunSpoor({"audit", "verify", "--log", node_log, "--ca", dir / "pki/ca.crt"});
+  CHECK(broken.exit_code != 0);
+  CHECK_THAT(broken.out + broken.err,
+             Contains("broken at record " + std::to_string(record)) && Contains("altered"));
 }
 
 }  // namespace
