@@ -142,9 +142,12 @@ absl::Status RunNode(const std::string& config_path) {
     protections.default_budget = config.privacy.budget;
   }
   // Secure aggregation: this node's X25519 key, announced in the hello.
-  SPOOR_ASSIGN_OR_RETURN(
-      std::unique_ptr<SecureMasking> secure,
-      SecureMasking::Create(config.data_dir + "/secure_aggregation.key", tls, clock));
+  // A peer whose certificate the consortium revoked takes no part ([tls] crl).
+  SPOOR_ASSIGN_OR_RETURN(std::unique_ptr<RevocationList> revoked,
+                         RevocationList::Load(tls.ca_pem, config.tls.crl));
+  SPOOR_ASSIGN_OR_RETURN(std::unique_ptr<SecureMasking> secure,
+                         SecureMasking::Create(config.data_dir + "/secure_aggregation.key", tls,
+                                               clock, revoked.get()));
   protections.secure = secure.get();
   protections.require_secure = config.privacy.require_secure;
   TaskExecutor executor(*algorithms, datasets, gate, *audit, containers.get(),

@@ -3,12 +3,16 @@
 #include <fstream>
 #include <random>
 
+#include "absl/strings/str_cat.h"
 #include "algorithms/algorithm.h"
 #include "common/audit_log.h"
 #include "common/file_util.h"
+#include "common/pki.h"
+#include "common/revocation_list.h"
 #include "node/coordinator_link.h"
 #include "node/dataset_cache.h"
 #include "node/node_config.h"
+#include "node/secure_masking.h"
 #include "node/task_executor.h"
 
 namespace spoor {
@@ -105,6 +109,45 @@ TEST_CASE("a replayed task id with another request is refused and audited", "[no
   std::string log = *ReadFile(dir.path + "/audit.jsonl");
   CHECK_THAT(log, Catch::Contains("\"rule\":\"replay\""));
   CHECK(VerifyAuditLog(dir.path + "/audit.jsonl").ok());
+}
+
+TEST_CASE("secure masking refuses a participant whose certificate was revoked",
+          "[node][security]") {
+  TempDir dir;
+  CertificateAndKey ca = *CreateCertificateAuthority(CaOptions());
+  auto material = [&](const std::string& id) {
+    IssueOptions options;
+    options.identity = {id, absl::StrCat("Org ", id), Role::kNode};
+    CertificateAndKey cert = *IssueCertificate(ca, options);
+    TlsMaterial tls;
+    tls.ca_pem = ca.certificate_pem;
+    tls.cert_pem = cert.certificate_pem;
+    tls.key_pem = cert.private_key_pem;
+    tls.identity = *IdentityFromCertificate(cert.certificate_pem);
+    return tls;
+  };
+  TlsMaterial a = material("a"), b = material("b");
+  const std::string crl = dir.path + "/crl.pem";
+  REQUIRE(WriteFileAtomically(crl, *CreateRevocationList(ca, {}, absl::Now())).ok());
+  std::unique_ptr<RevocationList> revoked = *RevocationList::Load(ca.certificate_pem, crl);
+  RealClock clock;  // certificates are checked at the clock's time
+  std::unique_ptr<SecureMasking> node_a =
+      *SecureMasking::Create(dir.path + "/a.key", a, clock, revoked.get());
+  std::unique_ptr<SecureMasking> node_b = *SecureMasking::Create(dir.path + "/b.key", b, clock);
+  v1::Task task = SummaryTask("j1/1/a");
+  task.mutable_secure()->set_fraction_bits(32);
+  *task.mutable_secure()->add_participants() = node_a->announcement();
+  *task.mutable_secure()->add_participants() = node_b->announcement();
+  v1::Aggregate aggregate;
+  aggregate.add_blocks()->mutable_vector()->add_values(1.0);
+  CHECK(node_a->Mask(task, aggregate).ok());
+
+  REQUIRE(WriteFileAtomically(
+              crl, *CreateRevocationList(ca, {{b.identity.serial, absl::Now()}}, absl::Now()))
+              .ok());
+  absl::StatusOr<v1::MaskedAggregate> refused = node_a->Mask(task, aggregate);
+  CHECK(refused.status().code() == absl::StatusCode::kPermissionDenied);
+  CHECK_THAT(std::string(refused.status().message()), Catch::Contains("revoked"));
 }
 
 TEST_CASE("the gate's refusal goes back with the rule and is audited", "[node]") {

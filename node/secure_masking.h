@@ -22,9 +22,12 @@ class SecureMasking {
   // Loads (or creates) the key at `key_path` and signs its announcement
   // with `tls`'s key. Errors as secagg::AgreementKey::LoadOrCreate and
   // secagg::SignKeyAnnouncement. `clock` must outlive the object.
+  // `revoked` (optional, must outlive the object): a participant whose
+  // certificate the consortium revoked is refused.
   static absl::StatusOr<std::unique_ptr<SecureMasking>> Create(const std::string& key_path,
                                                                const TlsMaterial& tls,
-                                                               const Clock& clock);
+                                                               const Clock& clock,
+                                                               RevocationList* revoked = nullptr);
 
   // For the hello.
   const v1::KeyAnnouncement& announcement() const { return announcement_; }
@@ -32,24 +35,27 @@ class SecureMasking {
   // `aggregate`'s sums masked for `task` (which must carry `secure`): every
   // participant's announcement checked against the consortium CA first.
   // PERMISSION_DENIED for a key that does not check (the coordinator cannot
-  // substitute one); OUT_OF_RANGE for a value too large for fixed point.
+  // substitute one) or a participant whose certificate was revoked;
+  // OUT_OF_RANGE for a value too large for fixed point.
   absl::StatusOr<v1::MaskedAggregate> Mask(const v1::Task& task,
                                            const v1::Aggregate& aggregate) const;
 
  private:
   SecureMasking(secagg::AgreementKey key, std::string node_id, std::string ca_pem,
-                v1::KeyAnnouncement announcement, const Clock& clock)
+                v1::KeyAnnouncement announcement, const Clock& clock, RevocationList* revoked)
       : key_(std::move(key)),
         node_id_(std::move(node_id)),
         ca_pem_(std::move(ca_pem)),
         announcement_(std::move(announcement)),
-        clock_(clock) {}
+        clock_(clock),
+        revoked_(revoked) {}
 
   const secagg::AgreementKey key_;
   const std::string node_id_;
   const std::string ca_pem_;
   const v1::KeyAnnouncement announcement_;
   const Clock& clock_;
+  RevocationList* const revoked_;
 };
 
 }  // namespace spoor
