@@ -29,28 +29,11 @@ constexpr size_t kMaxSignerSize = 256;
 constexpr char kTimeFormat[] = "%Y-%m-%dT%H:%M:%SZ";
 
 using internal::Absl;
+using internal::BioContents;
 using internal::ErrorQueueScope;
+using internal::NoPassphrase;
 using internal::OsslPtr;
-
-// Never prompt on the terminal for a passphrase (OpenSSL's default callback
-// does): an encrypted key is simply a key we cannot read.
-int NoPassphrase(char*, int, int, void*) { return 0; }
-
-absl::StatusOr<OsslPtr<BIO>> ReadOnlyBio(std::string_view data, std::string_view what) {
-  if (data.empty() || data.size() > static_cast<size_t>(INT_MAX)) {
-    return absl::InvalidArgumentError(absl::StrCat(Absl(what), " is empty or too large"));
-  }
-  OsslPtr<BIO> bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
-  if (!bio) return absl::InternalError("cannot allocate a memory BIO");
-  return bio;
-}
-
-std::string BioContents(BIO* bio) {
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);  // NOLINT(runtime/int): OpenSSL's type.
-  if (len <= 0 || data == nullptr) return std::string();
-  return std::string(data, static_cast<size_t>(len));
-}
+using internal::ReadOnlyBio;
 
 absl::Status CheckEd25519(const EVP_PKEY* key, std::string_view what) {
   if (EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) {

@@ -30,7 +30,9 @@ namespace {
 // passed to absl::StrCat and absl::FormatTime.
 
 using internal::ErrorQueueScope;
+using internal::NoPassphrase;
 using internal::OsslPtr;
+using internal::ReadOnlyBio;
 using OrderedJson = nlohmann::ordered_json;
 
 constexpr std::string_view kTimeFormat = "%Y-%m-%dT%H:%M:%E3SZ";
@@ -54,19 +56,10 @@ std::string CheckpointMessage(const std::string& covers, uint64_t records) {
 
 // --- OpenSSL: parsing the signer's PEM files, signing, verifying. ---
 
-// Never prompt on the terminal for a passphrase (OpenSSL's default callback
-// does): an encrypted key is simply a key we cannot read.
-int NoPassphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*userdata*/) { return 0; }
-
-OsslPtr<BIO> ReadOnlyBio(std::string_view data) {
-  if (data.empty() || data.size() > static_cast<size_t>(INT_MAX)) return nullptr;
-  return OsslPtr<BIO>(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
-}
-
 OsslPtr<X509> ParseCertificatePem(std::string_view pem) {
-  OsslPtr<BIO> bio = ReadOnlyBio(pem);
-  if (!bio) return nullptr;
-  return OsslPtr<X509>(PEM_read_bio_X509(bio.get(), nullptr, NoPassphrase, nullptr));
+  absl::StatusOr<OsslPtr<BIO>> bio = ReadOnlyBio(pem, "certificate");
+  if (!bio.ok()) return nullptr;
+  return OsslPtr<X509>(PEM_read_bio_X509(bio->get(), nullptr, NoPassphrase, nullptr));
 }
 
 // The public key of a PEM certificate, or null if it does not parse.
@@ -78,33 +71,13 @@ OsslPtr<EVP_PKEY> CertificateKey(std::string_view pem) {
 
 // Base64 of the DER ECDSA-SHA256 signature of `message` by `key`.
 absl::StatusOr<std::string> SignMessage(EVP_PKEY* key, const std::string& message) {
-  OsslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  if (!ctx) return absl::InternalError("cannot allocate an EVP_MD_CTX");
-  if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1) {
-    return absl::InternalError("cannot start an audit checkpoint signature");
-  }
-  const auto* data = reinterpret_cast<const unsigned char*>(message.data());
-  size_t size = 0;
-  if (EVP_DigestSign(ctx.get(), nullptr, &size, data, message.size()) != 1) {
-    return absl::InternalError("cannot size an audit checkpoint signature");
-  }
-  std::string signature(size, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size, data,
-                     message.size()) != 1) {
-    return absl::InternalError("signing an audit checkpoint failed");
-  }
-  signature.resize(size);
+  SPOOR_ASSIGN_OR_RETURN(std::string signature, internal::SignSha256(key, message));
   return absl::Base64Escape(signature);
 }
 
 bool SignatureVerifies(EVP_PKEY* key, const std::string& message, const std::string& der) {
-  OsslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1) {
-    return false;
-  }
-  return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(der.data()), der.size(),
-                          reinterpret_cast<const unsigned char*>(message.data()),
-                          message.size()) == 1;
+  absl::StatusOr<bool> verified = internal::VerifySha256(key, message, der);
+  return verified.ok() && *verified;
 }
 
 // --- Checking a log, record by record. ---
@@ -356,8 +329,7 @@ namespace {
 
 // The error never quotes the PEM: the key is secret.
 absl::StatusOr<OsslPtr<EVP_PKEY>> ParseSignerKey(std::string_view pem) {
-  OsslPtr<BIO> bio = ReadOnlyBio(pem);
-  if (!bio) return absl::InternalError("cannot allocate a memory BIO");
+  SPOOR_ASSIGN_OR_RETURN(OsslPtr<BIO> bio, ReadOnlyBio(pem, "the audit signer's key"));
   OsslPtr<EVP_PKEY> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr));
   if (!key) {
     return absl::InvalidArgumentError(

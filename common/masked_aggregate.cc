@@ -8,6 +8,35 @@
 #include "common/status.h"
 
 namespace spoor::secagg {
+namespace {
+
+// How many summed numbers a block's payload holds.
+int64_t PayloadLength(const v1::Block& block) {
+  switch (block.payload_case()) {
+    case v1::Block::kCountTable:
+      return block.count_table().counts_size();
+    case v1::Block::kVector:
+      return block.vector().values_size();
+    case v1::Block::kMatrix:
+      return block.matrix().upper_size();
+    case v1::Block::kHistogram:
+      return block.histogram().counts_size();
+    default:
+      return 0;
+  }
+}
+
+// SummedValues(aggregate).size(), without building the vector.
+size_t SummedCount(const v1::Aggregate& aggregate) {
+  size_t count = 0;
+  for (const v1::Block& block : aggregate.blocks()) {
+    count += 1 + static_cast<size_t>(PayloadLength(block));  // record_count, payload
+  }
+  return count;
+}
+
+}  // namespace
+
 std::vector<double> SummedValues(const v1::Aggregate& aggregate) {
   std::vector<double> out;
   for (const v1::Block& block : aggregate.blocks()) {
@@ -34,7 +63,7 @@ std::vector<double> SummedValues(const v1::Aggregate& aggregate) {
 
 v1::Aggregate Structure(const v1::Aggregate& aggregate) {
   v1::Aggregate out = aggregate;
-  std::vector<double> zeros(SummedValues(aggregate).size(), 0.0);
+  std::vector<double> zeros(SummedCount(aggregate), 0.0);
   FillSummed(zeros, out).IgnoreError();  // same shape by construction
   return out;
 }
@@ -42,34 +71,16 @@ v1::Aggregate Structure(const v1::Aggregate& aggregate) {
 std::string SummedShape(const v1::Aggregate& aggregate) {
   std::string shape;
   for (const v1::Block& block : aggregate.blocks()) {
-    int64_t length = 0;
-    switch (block.payload_case()) {
-      case v1::Block::kCountTable:
-        length = block.count_table().counts_size();
-        break;
-      case v1::Block::kVector:
-        length = block.vector().values_size();
-        break;
-      case v1::Block::kMatrix:
-        length = block.matrix().upper_size();
-        break;
-      case v1::Block::kHistogram:
-        length = block.histogram().counts_size();
-        break;
-      default:
-        break;
-    }
-    absl::StrAppend(&shape, block.name(), "/", static_cast<int>(block.payload_case()), "/", length,
-                    ";");
+    absl::StrAppend(&shape, block.name(), "/", static_cast<int>(block.payload_case()), "/",
+                    PayloadLength(block), ";");
   }
   return shape;
 }
 
 absl::Status FillSummed(const std::vector<double>& values, v1::Aggregate& structure) {
-  if (values.size() != SummedValues(structure).size()) {
-    return absl::InvalidArgumentError(absl::StrCat("secure aggregation: ", values.size(),
-                                                   " summed values for an aggregate of ",
-                                                   SummedValues(structure).size()));
+  if (const size_t expected = SummedCount(structure); values.size() != expected) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "secure aggregation: ", values.size(), " summed values for an aggregate of ", expected));
   }
   auto count = [](double v) { return static_cast<int64_t>(std::llround(v)); };
   size_t i = 0;
@@ -160,7 +171,7 @@ absl::StatusOr<v1::Aggregate> SumMaskedAggregates(const std::vector<v1::MaskedAg
   std::vector<std::vector<uint64_t>> vectors;
   for (const v1::MaskedAggregate& one : masked) {
     if (SummedShape(one.structure()) != shape ||
-        static_cast<size_t>(one.masked_size()) != 2 * SummedValues(one.structure()).size()) {
+        static_cast<size_t>(one.masked_size()) != 2 * SummedCount(one.structure())) {
       return absl::InvalidArgumentError(
           "secure aggregation: the nodes' aggregates differ in shape, so their sums cannot be "
           "added; a node's data or software may have changed during the job");

@@ -29,8 +29,11 @@ namespace spoor {
 namespace {
 
 using internal::Absl;
+using internal::BioContents;
 using internal::ErrorQueueScope;
+using internal::NoPassphrase;
 using internal::OsslPtr;
+using internal::ReadOnlyBio;
 
 // Drains the queue: the first entry is usually the root cause, later ones add
 // context, so all of them go into the message.
@@ -54,22 +57,9 @@ absl::Status OpenSslInternal(absl::string_view what) {
   return OpenSslError(absl::StatusCode::kInternal, what);
 }
 
-// Never prompt on the terminal for a passphrase (OpenSSL's default callback
-// does): an encrypted key is simply a key we cannot read.
-int NoPassphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*userdata*/) { return 0; }
-
-absl::StatusOr<OsslPtr<BIO>> ReadOnlyBio(std::string_view data, absl::string_view what) {
-  if (data.empty()) return absl::InvalidArgumentError(absl::StrCat(what, " is empty"));
-  if (data.size() > static_cast<size_t>(INT_MAX)) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " is too large"));
-  }
-  OsslPtr<BIO> bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
-  if (!bio) return OpenSslInternal("cannot allocate a memory BIO");
-  return bio;
-}
-
 absl::StatusOr<OsslPtr<X509>> ParseCertificate(std::string_view pem, absl::string_view what) {
-  SPOOR_ASSIGN_OR_RETURN(OsslPtr<BIO> bio, ReadOnlyBio(pem, what));
+  SPOOR_ASSIGN_OR_RETURN(OsslPtr<BIO> bio,
+                         ReadOnlyBio(pem, std::string_view(what.data(), what.size())));
   OsslPtr<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, NoPassphrase, nullptr));
   if (!cert) {
     return OpenSslError(absl::StatusCode::kInvalidArgument,
@@ -80,20 +70,14 @@ absl::StatusOr<OsslPtr<X509>> ParseCertificate(std::string_view pem, absl::strin
 
 // The error never quotes the PEM: it is secret.
 absl::StatusOr<OsslPtr<EVP_PKEY>> ParsePrivateKey(std::string_view pem, absl::string_view what) {
-  SPOOR_ASSIGN_OR_RETURN(OsslPtr<BIO> bio, ReadOnlyBio(pem, what));
+  SPOOR_ASSIGN_OR_RETURN(OsslPtr<BIO> bio,
+                         ReadOnlyBio(pem, std::string_view(what.data(), what.size())));
   OsslPtr<EVP_PKEY> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr));
   if (!key) {
     return OpenSslError(absl::StatusCode::kInvalidArgument,
                         absl::StrCat(what, " is not an unencrypted PEM private key"));
   }
   return key;
-}
-
-std::string BioContents(BIO* bio) {
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);  // NOLINT(runtime/int): OpenSSL's type.
-  if (len <= 0 || data == nullptr) return std::string();
-  return std::string(data, static_cast<size_t>(len));
 }
 
 absl::StatusOr<std::string> CertificateToPem(X509* cert) {

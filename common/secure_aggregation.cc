@@ -29,18 +29,11 @@ namespace spoor::secagg {
 namespace {
 
 using internal::Absl;
+using internal::BioContents;
 using internal::ErrorQueueScope;
-
-// The code base's deleters plus the few types only this file holds.
-struct Deleter : internal::OpenSslDeleter {
-  using OpenSslDeleter::operator();
-  void operator()(EVP_CIPHER_CTX* p) const { EVP_CIPHER_CTX_free(p); }
-  void operator()(EVP_KDF* p) const { EVP_KDF_free(p); }
-  void operator()(EVP_KDF_CTX* p) const { EVP_KDF_CTX_free(p); }
-  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
-};
-template <typename T>
-using Ptr = std::unique_ptr<T, Deleter>;
+using internal::NoPassphrase;
+using internal::OsslPtr;
+using internal::ReadOnlyBio;
 
 constexpr char kAnnouncementPrefix[] = "spoor secure aggregation key v1\n";
 constexpr char kSeedSalt[] = "spoor secure aggregation v1";
@@ -67,30 +60,10 @@ class WipeOnExit {
   std::string& secret_;
 };
 
-// Never prompt on the terminal for a passphrase (OpenSSL's default callback
-// does): an encrypted key is simply a key we cannot read.
-int NoPassphrase(char*, int, int, void*) { return 0; }
-
-absl::StatusOr<Ptr<BIO>> ReadOnlyBio(std::string_view data, std::string_view what) {
-  if (data.empty() || data.size() > static_cast<size_t>(INT_MAX)) {
-    return absl::InvalidArgumentError(absl::StrCat(Absl(what), " is empty or too large"));
-  }
-  Ptr<BIO> bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
-  if (!bio) return absl::InternalError("cannot allocate a memory BIO");
-  return bio;
-}
-
-std::string BioContents(BIO* bio) {
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);  // NOLINT(runtime/int): OpenSSL's type.
-  if (len <= 0 || data == nullptr) return std::string();
-  return std::string(data, static_cast<size_t>(len));
-}
-
 // The error never quotes the PEM: it is secret.
-absl::StatusOr<Ptr<EVP_PKEY>> ParsePrivateKey(std::string_view pem, std::string_view what) {
-  SPOOR_ASSIGN_OR_RETURN(Ptr<BIO> bio, ReadOnlyBio(pem, what));
-  Ptr<EVP_PKEY> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr));
+absl::StatusOr<OsslPtr<EVP_PKEY>> ParsePrivateKey(std::string_view pem, std::string_view what) {
+  SPOOR_ASSIGN_OR_RETURN(OsslPtr<BIO> bio, ReadOnlyBio(pem, what));
+  OsslPtr<EVP_PKEY> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr));
   if (!key) {
     return absl::InvalidArgumentError(
         absl::StrCat(Absl(what), " is not an unencrypted PEM private key"));
@@ -125,9 +98,9 @@ std::string SeedInfo(const MaskScope& scope, std::string_view lower_id,
 // seed = HKDF-SHA256(ikm = shared secret, salt = kSeedSalt, info).
 absl::Status DeriveSeed(std::string_view shared_secret, const std::string& info,
                         unsigned char (&seed)[kSeedSize]) {
-  Ptr<EVP_KDF> kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr));
+  OsslPtr<EVP_KDF> kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr));
   if (!kdf) return absl::InternalError("OpenSSL has no HKDF");
-  Ptr<EVP_KDF_CTX> ctx(EVP_KDF_CTX_new(kdf.get()));
+  OsslPtr<EVP_KDF_CTX> ctx(EVP_KDF_CTX_new(kdf.get()));
   if (!ctx) return absl::InternalError("cannot allocate an EVP_KDF_CTX");
   char digest[] = "SHA256";
   // OSSL_PARAM wants non-const pointers; HKDF only reads them.
@@ -156,7 +129,7 @@ uint64_t LoadLittleEndian64(const unsigned char* p) {
 // the AES-256-CTR keystream (IV 0) read as little-endian uint64 words.
 absl::Status ApplyKeystream(const unsigned char (&seed)[kSeedSize], bool add,
                             std::vector<uint64_t>& mask) {
-  Ptr<EVP_CIPHER_CTX> ctx(EVP_CIPHER_CTX_new());
+  OsslPtr<EVP_CIPHER_CTX> ctx(EVP_CIPHER_CTX_new());
   if (!ctx) return absl::InternalError("cannot allocate an EVP_CIPHER_CTX");
   const unsigned char iv[16] = {};
   if (EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_ctr(), nullptr, seed, iv) != 1) {
@@ -247,7 +220,7 @@ absl::StatusOr<AgreementKey> AgreementKey::LoadOrCreate(const std::string& path)
     SPOOR_ASSIGN_OR_RETURN(AgreementKey key, Generate());
     ErrorQueueScope errors;
     // A secure-memory BIO wipes its buffer when freed.
-    Ptr<BIO> bio(BIO_new(BIO_s_secmem()));
+    OsslPtr<BIO> bio(BIO_new(BIO_s_secmem()));
     if (!bio) return absl::InternalError("cannot allocate a memory BIO");
     // PEM_write_bio_PrivateKey writes PKCS#8 ("BEGIN PRIVATE KEY").
     if (PEM_write_bio_PrivateKey(bio.get(), key.key_.get(), nullptr, nullptr, 0, nullptr,
@@ -267,7 +240,7 @@ absl::StatusOr<AgreementKey> AgreementKey::LoadOrCreate(const std::string& path)
   WipeOnExit wipe(pem);
   ErrorQueueScope errors;
   const std::string what = absl::StrCat("agreement key ", path);
-  SPOOR_ASSIGN_OR_RETURN(Ptr<EVP_PKEY> parsed, ParsePrivateKey(pem, what));
+  SPOOR_ASSIGN_OR_RETURN(OsslPtr<EVP_PKEY> parsed, ParsePrivateKey(pem, what));
   if (EVP_PKEY_get_id(parsed.get()) != EVP_PKEY_X25519) {
     const char* type = EVP_PKEY_get0_type_name(parsed.get());
     return absl::InvalidArgumentError(absl::StrCat(
@@ -280,10 +253,10 @@ absl::StatusOr<AgreementKey> AgreementKey::LoadOrCreate(const std::string& path)
 absl::StatusOr<std::string> AgreementKey::SharedSecret(std::string_view peer_public_key) const {
   SPOOR_RETURN_IF_ERROR(CheckPublicKeySize(peer_public_key));
   ErrorQueueScope errors;
-  Ptr<EVP_PKEY> peer(EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, Bytes(peer_public_key),
-                                                 peer_public_key.size()));
+  OsslPtr<EVP_PKEY> peer(EVP_PKEY_new_raw_public_key(
+      EVP_PKEY_X25519, nullptr, Bytes(peer_public_key), peer_public_key.size()));
   if (!peer) return absl::InternalError("cannot make an X25519 key from raw bytes");
-  Ptr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key_.get(), nullptr));
+  OsslPtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key_.get(), nullptr));
   if (!ctx) return absl::InternalError("cannot allocate an EVP_PKEY_CTX");
   if (EVP_PKEY_derive_init(ctx.get()) != 1 ||
       EVP_PKEY_derive_set_peer(ctx.get(), peer.get()) != 1) {
@@ -311,28 +284,12 @@ absl::StatusOr<std::string> SignKeyAnnouncement(std::string_view tls_private_key
   SPOOR_RETURN_IF_ERROR(CheckNodeId(node_id));
   SPOOR_RETURN_IF_ERROR(CheckPublicKeySize(public_key));
   ErrorQueueScope errors;
-  SPOOR_ASSIGN_OR_RETURN(Ptr<EVP_PKEY> key,
+  SPOOR_ASSIGN_OR_RETURN(OsslPtr<EVP_PKEY> key,
                          ParsePrivateKey(tls_private_key_pem, "the node's TLS private key"));
   if (EVP_PKEY_get_id(key.get()) != EVP_PKEY_EC) {
     return absl::InvalidArgumentError("the node's TLS private key is not an ECDSA key");
   }
-  Ptr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  if (!ctx) return absl::InternalError("cannot allocate an EVP_MD_CTX");
-  if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1) {
-    return absl::InternalError("cannot start an ECDSA signature");
-  }
-  const std::string message = AnnouncementMessage(node_id, public_key);
-  size_t size = 0;
-  if (EVP_DigestSign(ctx.get(), nullptr, &size, Bytes(message), message.size()) != 1) {
-    return absl::InternalError("cannot size the ECDSA signature");
-  }
-  std::string signature(size, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
-                     Bytes(message), message.size()) != 1) {
-    return absl::InternalError("ECDSA signing failed");
-  }
-  signature.resize(size);
-  return signature;
+  return internal::SignSha256(key.get(), AnnouncementMessage(node_id, public_key));
 }
 
 absl::Status VerifyKeyAnnouncement(std::string_view ca_pem, std::string_view certificate_pem,
@@ -369,21 +326,17 @@ absl::Status VerifyKeyAnnouncement(std::string_view ca_pem, std::string_view cer
   }
 
   ErrorQueueScope errors;
-  SPOOR_ASSIGN_OR_RETURN(Ptr<BIO> bio, ReadOnlyBio(certificate_pem, "the certificate"));
-  Ptr<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, NoPassphrase, nullptr));
+  SPOOR_ASSIGN_OR_RETURN(OsslPtr<BIO> bio, ReadOnlyBio(certificate_pem, "the certificate"));
+  OsslPtr<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, NoPassphrase, nullptr));
   if (!cert) return deny("its certificate does not parse");
   EVP_PKEY* cert_key = X509_get0_pubkey(cert.get());  // owned by cert
   if (cert_key == nullptr || EVP_PKEY_get_id(cert_key) != EVP_PKEY_EC) {
     return deny("its certificate does not hold an ECDSA key");
   }
-  Ptr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  if (!ctx) return absl::InternalError("cannot allocate an EVP_MD_CTX");
-  if (EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, cert_key) != 1) {
-    return absl::InternalError("cannot start an ECDSA verification");
-  }
-  const std::string message = AnnouncementMessage(node_id, public_key);
-  if (EVP_DigestVerify(ctx.get(), Bytes(signature), signature.size(), Bytes(message),
-                       message.size()) != 1) {
+  SPOOR_ASSIGN_OR_RETURN(
+      bool verified,
+      internal::VerifySha256(cert_key, AnnouncementMessage(node_id, public_key), signature));
+  if (!verified) {
     return deny(
         "the signature is not its certificate key's signature of this node id and agreement key");
   }

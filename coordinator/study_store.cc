@@ -109,13 +109,8 @@ class SqliteStudyStore final : public StudyStore {
   }
 
   absl::StatusOr<std::vector<v1::Study>> List(const v1::Requester& requester) const override {
-    SPOOR_ASSIGN_OR_RETURN(std::vector<v1::Study> all, All());
-    if (IsAdmin(requester)) return all;
-    std::vector<v1::Study> mine;
-    for (v1::Study& study : all) {
-      if (HasResearcher(study, requester.name())) mine.push_back(std::move(study));
-    }
-    return mine;
+    if (IsAdmin(requester)) return All();
+    return Mine(requester.name());
   }
 
   absl::StatusOr<v1::Study> ForJob(const v1::Requester& requester,
@@ -129,11 +124,7 @@ class SqliteStudyStore final : public StudyStore {
       }
       return study;
     }
-    SPOOR_ASSIGN_OR_RETURN(std::vector<v1::Study> all, All());
-    std::vector<v1::Study> mine;
-    for (v1::Study& study : all) {
-      if (HasResearcher(study, requester.name())) mine.push_back(std::move(study));
-    }
+    SPOOR_ASSIGN_OR_RETURN(std::vector<v1::Study> mine, Mine(requester.name()));
     if (mine.empty()) {
       return absl::PermissionDeniedError(
           absl::StrCat(requester.name(),
@@ -174,6 +165,16 @@ class SqliteStudyStore final : public StudyStore {
   }
 
  private:
+  // The studies that list `researcher`, sorted.
+  absl::StatusOr<std::vector<v1::Study>> Mine(const std::string& researcher) const {
+    SPOOR_ASSIGN_OR_RETURN(std::vector<v1::Study> all, All());
+    std::vector<v1::Study> mine;
+    for (v1::Study& study : all) {
+      if (HasResearcher(study, researcher)) mine.push_back(std::move(study));
+    }
+    return mine;
+  }
+
   static bool HasResearcher(const v1::Study& study, const std::string& name) {
     for (const std::string& researcher : study.researchers()) {
       if (researcher == name) return true;

@@ -32,29 +32,20 @@ constexpr char kColumns[] =
 
 using Statement = SqliteStatement;
 
-std::string Text(sqlite3_stmt* st, int column) {
-  const unsigned char* text = sqlite3_column_text(st, column);
-  return text != nullptr ? reinterpret_cast<const char*>(text) : "";
-}
-
-void Bind(sqlite3_stmt* st, int index, const std::string& text) {
-  sqlite3_bind_text(st, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-}
-
 Approval Decode(sqlite3_stmt* st) {
   Approval approval;
-  approval.digest = Text(st, 0);
-  approval.reference = Text(st, 1);
-  approval.signer = Text(st, 2);
-  approval.description = Text(st, 3);
-  approval.requested_by = Text(st, 4);
+  approval.digest = SqliteText(st, 0);
+  approval.reference = SqliteText(st, 1);
+  approval.signer = SqliteText(st, 2);
+  approval.description = SqliteText(st, 3);
+  approval.requested_by = SqliteText(st, 4);
   approval.state = static_cast<ApprovalState>(sqlite3_column_int(st, 5));
   approval.requested_at = absl::FromUnixMicros(sqlite3_column_int64(st, 6));
   approval.decided_at = sqlite3_column_type(st, 7) == SQLITE_NULL
                             ? absl::InfinitePast()
                             : absl::FromUnixMicros(sqlite3_column_int64(st, 7));
-  approval.decided_by = Text(st, 8);
-  approval.note = Text(st, 9);
+  approval.decided_by = SqliteText(st, 8);
+  approval.note = SqliteText(st, 9);
   return approval;
 }
 
@@ -77,11 +68,11 @@ class SqliteApprovalStore final : public ApprovalStore {
         "INSERT OR IGNORE INTO approvals(digest, reference, signer, description, requested_by, "
         "state, requested_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         st));
-    Bind(st.get(), 1, pending.digest);
-    Bind(st.get(), 2, pending.reference);
-    Bind(st.get(), 3, pending.signer);
-    Bind(st.get(), 4, pending.description);
-    Bind(st.get(), 5, pending.requested_by);
+    SqliteBind(st.get(), 1, pending.digest);
+    SqliteBind(st.get(), 2, pending.reference);
+    SqliteBind(st.get(), 3, pending.signer);
+    SqliteBind(st.get(), 4, pending.description);
+    SqliteBind(st.get(), 5, pending.requested_by);
     sqlite3_bind_int(st.get(), 6, static_cast<int>(ApprovalState::kPending));
     sqlite3_bind_int64(st.get(), 7, absl::ToUnixMicros(pending.requested_at));
     if (sqlite3_step(st.get()) != SQLITE_DONE) return Error("queue an approval");
@@ -137,13 +128,13 @@ class SqliteApprovalStore final : public ApprovalStore {
         Prepare("UPDATE approvals SET state = ?2, decided_at = ?3, decided_by = ?4, note = ?5 "
                 "WHERE digest = ?1",
                 st));
-    Bind(st.get(), 1, matches[0].digest);
+    SqliteBind(st.get(), 1, matches[0].digest);
     sqlite3_bind_int(
         st.get(), 2,
         static_cast<int>(approve ? ApprovalState::kApproved : ApprovalState::kRejected));
     sqlite3_bind_int64(st.get(), 3, absl::ToUnixMicros(now));
-    Bind(st.get(), 4, by);
-    Bind(st.get(), 5, note);
+    SqliteBind(st.get(), 4, by);
+    SqliteBind(st.get(), 5, note);
     if (sqlite3_step(st.get()) != SQLITE_DONE) return Error("record a decision");
     return FindLocked(matches[0].digest);
   }
@@ -154,7 +145,7 @@ class SqliteApprovalStore final : public ApprovalStore {
     Statement st;
     std::string sql = absl::StrCat("SELECT ", kColumns, " FROM approvals WHERE digest = ?1");
     SPOOR_RETURN_IF_ERROR(Prepare(sql.c_str(), st));
-    Bind(st.get(), 1, digest);
+    SqliteBind(st.get(), 1, digest);
     int rc = sqlite3_step(st.get());
     if (rc == SQLITE_ROW) return Decode(st.get());
     if (rc != SQLITE_DONE) return Error("find an approval");

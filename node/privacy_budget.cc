@@ -27,10 +27,6 @@ CREATE TABLE IF NOT EXISTS spends (
 CREATE INDEX IF NOT EXISTS spends_by_dataset ON spends(dataset);
 )sql";
 
-void Bind(sqlite3_stmt* st, int index, const std::string& text) {
-  sqlite3_bind_text(st, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-}
-
 bool IsFiniteNonNegative(double x) { return std::isfinite(x) && x >= 0; }
 
 class SqlitePrivacyBudget final : public PrivacyBudget {
@@ -103,7 +99,7 @@ class SqlitePrivacyBudget final : public PrivacyBudget {
     absl::MutexLock lock(&mu_);
     SqliteStatement st;
     SPOOR_RETURN_IF_ERROR(Prepare("DELETE FROM spends WHERE dataset = ?1", st));
-    Bind(st.get(), 1, dataset);
+    SqliteBind(st.get(), 1, dataset);
     if (sqlite3_step(st.get()) != SQLITE_DONE) return Error("reset a dataset's spends");
     return static_cast<int64_t>(sqlite3_changes(db_));
   }
@@ -115,7 +111,7 @@ class SqlitePrivacyBudget final : public PrivacyBudget {
     {
       SqliteStatement st;
       SPOOR_RETURN_IF_ERROR(Prepare("SELECT 1 FROM spends WHERE task_id = ?1", st));
-      Bind(st.get(), 1, task_id);
+      SqliteBind(st.get(), 1, task_id);
       int rc = sqlite3_step(st.get());
       if (rc == SQLITE_ROW) return absl::OkStatus();  // spent once already
       if (rc != SQLITE_DONE) return Error("look up a task's spend");
@@ -134,9 +130,9 @@ class SqlitePrivacyBudget final : public PrivacyBudget {
         Prepare("INSERT INTO spends(dataset, task_id, job_id, epsilon, delta, time) "
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 st));
-    Bind(st.get(), 1, dataset);
-    Bind(st.get(), 2, task_id);
-    Bind(st.get(), 3, job_id);
+    SqliteBind(st.get(), 1, dataset);
+    SqliteBind(st.get(), 2, task_id);
+    SqliteBind(st.get(), 3, job_id);
     sqlite3_bind_double(st.get(), 4, spend.epsilon);
     sqlite3_bind_double(st.get(), 5, spend.delta);
     sqlite3_bind_int64(st.get(), 6, absl::ToUnixMicros(clock_.Now()));
@@ -149,7 +145,7 @@ class SqlitePrivacyBudget final : public PrivacyBudget {
     SqliteStatement st;
     // TOTAL is 0.0 (not NULL) over no rows.
     SPOOR_RETURN_IF_ERROR(Prepare("SELECT TOTAL(epsilon) FROM spends WHERE dataset = ?1", st));
-    Bind(st.get(), 1, dataset);
+    SqliteBind(st.get(), 1, dataset);
     if (sqlite3_step(st.get()) != SQLITE_ROW) return Error("sum a dataset's spends");
     return sqlite3_column_double(st.get(), 0);
   }

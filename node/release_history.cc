@@ -50,10 +50,6 @@ int64_t DifferenceUpTo(const char* a, const char* b, int64_t words, int64_t enou
   return difference;
 }
 
-void Bind(sqlite3_stmt* st, int index, const std::string& text) {
-  sqlite3_bind_text(st, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-}
-
 class SqliteReleaseHistory final : public ReleaseHistory {
  public:
   SqliteReleaseHistory(sqlite3* db, std::string path, const Clock& clock)
@@ -99,7 +95,7 @@ class SqliteReleaseHistory final : public ReleaseHistory {
     absl::MutexLock lock(&mu_);
     SqliteStatement st;
     SPOOR_RETURN_IF_ERROR(Prepare("SELECT COUNT(*) FROM releases WHERE dataset = ?1", st));
-    Bind(st.get(), 1, dataset);
+    SqliteBind(st.get(), 1, dataset);
     if (sqlite3_step(st.get()) != SQLITE_ROW) return Error("count the releases");
     return sqlite3_column_int64(st.get(), 0);
   }
@@ -115,8 +111,8 @@ class SqliteReleaseHistory final : public ReleaseHistory {
         Prepare("SELECT subset, selected FROM releases "
                 "WHERE dataset = ?1 AND data_version = ?2 AND rows = ?3",
                 st));
-    Bind(st.get(), 1, dataset);
-    Bind(st.get(), 2, data_version);
+    SqliteBind(st.get(), 1, dataset);
+    SqliteBind(st.get(), 2, data_version);
     sqlite3_bind_int64(st.get(), 3, subset.rows());
     const int64_t words = WordCount(subset.rows());
     const int64_t selected = subset.count();
@@ -154,8 +150,8 @@ class SqliteReleaseHistory final : public ReleaseHistory {
           Prepare("SELECT 1 FROM releases WHERE dataset = ?1 AND data_version = ?2 AND "
                   "rows = ?3 AND selected = ?4 AND subset = ?5 LIMIT 1",
                   st));
-      Bind(st.get(), 1, dataset);
-      Bind(st.get(), 2, data_version);
+      SqliteBind(st.get(), 1, dataset);
+      SqliteBind(st.get(), 2, data_version);
       sqlite3_bind_int64(st.get(), 3, subset.rows());
       sqlite3_bind_int64(st.get(), 4, selected);
       sqlite3_bind_blob64(st.get(), 5, bytes.data(), bytes.size(), SQLITE_STATIC);
@@ -168,8 +164,8 @@ class SqliteReleaseHistory final : public ReleaseHistory {
         Prepare("INSERT INTO releases(dataset, data_version, subset, rows, selected, time) "
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 st));
-    Bind(st.get(), 1, dataset);
-    Bind(st.get(), 2, data_version);
+    SqliteBind(st.get(), 1, dataset);
+    SqliteBind(st.get(), 2, data_version);
     sqlite3_bind_blob64(st.get(), 3, bytes.data(), bytes.size(), SQLITE_STATIC);
     sqlite3_bind_int64(st.get(), 4, subset.rows());
     sqlite3_bind_int64(st.get(), 5, selected);

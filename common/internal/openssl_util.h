@@ -10,13 +10,19 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include <climits>
 #include <memory>
+#include <string>
 #include <string_view>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
 namespace spoor::internal {
@@ -28,7 +34,11 @@ struct OpenSslDeleter {
   void operator()(ASN1_STRING* p) const { ASN1_STRING_free(p); }
   void operator()(BIGNUM* p) const { BN_free(p); }
   void operator()(BIO* p) const { BIO_free_all(p); }
+  void operator()(EVP_CIPHER_CTX* p) const { EVP_CIPHER_CTX_free(p); }
+  void operator()(EVP_KDF* p) const { EVP_KDF_free(p); }
+  void operator()(EVP_KDF_CTX* p) const { EVP_KDF_CTX_free(p); }
   void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
+  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
   void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
   void operator()(GENERAL_NAME* p) const { GENERAL_NAME_free(p); }
   void operator()(GENERAL_NAMES* p) const { GENERAL_NAMES_free(p); }
@@ -59,6 +69,70 @@ class ErrorQueueScope {
   ErrorQueueScope(const ErrorQueueScope&) = delete;
   ErrorQueueScope& operator=(const ErrorQueueScope&) = delete;
 };
+
+// Never prompt on the terminal for a passphrase (OpenSSL's default callback
+// does): an encrypted key is simply a key we cannot read. Pass it to every
+// PEM_read_bio_* call.
+inline int NoPassphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*userdata*/) {
+  return 0;
+}
+
+// A read-only memory BIO over `data` (which must outlive it).
+// INVALID_ARGUMENT "<what> is empty" / "<what> is too large"; the message
+// never quotes `data` (it may be a private key).
+inline absl::StatusOr<OsslPtr<BIO>> ReadOnlyBio(std::string_view data, std::string_view what) {
+  if (data.empty()) return absl::InvalidArgumentError(absl::StrCat(Absl(what), " is empty"));
+  if (data.size() > static_cast<size_t>(INT_MAX)) {
+    return absl::InvalidArgumentError(absl::StrCat(Absl(what), " is too large"));
+  }
+  OsslPtr<BIO> bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+  if (!bio) return absl::InternalError("cannot allocate a memory BIO");
+  return bio;
+}
+
+// What a memory BIO holds.
+inline std::string BioContents(BIO* bio) {
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);  // NOLINT(runtime/int): OpenSSL's type.
+  if (len <= 0 || data == nullptr) return std::string();
+  return std::string(data, static_cast<size_t>(len));
+}
+
+// The SHA-256 signature of `message` by `key` (DER for ECDSA). INTERNAL when
+// OpenSSL fails.
+inline absl::StatusOr<std::string> SignSha256(EVP_PKEY* key, std::string_view message) {
+  const auto* data = reinterpret_cast<const unsigned char*>(message.data());
+  OsslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+  if (!ctx) return absl::InternalError("cannot allocate an EVP_MD_CTX");
+  if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1) {
+    return absl::InternalError("cannot start a SHA-256 signature");
+  }
+  size_t size = 0;
+  if (EVP_DigestSign(ctx.get(), nullptr, &size, data, message.size()) != 1) {
+    return absl::InternalError("cannot size a SHA-256 signature");
+  }
+  std::string signature(size, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size, data,
+                     message.size()) != 1) {
+    return absl::InternalError("SHA-256 signing failed");
+  }
+  signature.resize(size);
+  return signature;
+}
+
+// Whether `signature` is `key`'s SHA-256 signature of `message`. INTERNAL
+// when OpenSSL cannot start the verification.
+inline absl::StatusOr<bool> VerifySha256(EVP_PKEY* key, std::string_view message,
+                                         std::string_view signature) {
+  OsslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+  if (!ctx) return absl::InternalError("cannot allocate an EVP_MD_CTX");
+  if (EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1) {
+    return absl::InternalError("cannot start a SHA-256 verification");
+  }
+  return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+                          signature.size(), reinterpret_cast<const unsigned char*>(message.data()),
+                          message.size()) == 1;
+}
 
 }  // namespace spoor::internal
 
